@@ -1,0 +1,42 @@
+# PGXS build of the colmig extension: `make && make install`.
+# Tests: `make installcheck` (pg_regress, isolation and TAP against a
+# temporary instance); test/run drives the whole suite as root.
+
+MODULE_big = colmig
+EXTENSION = colmig
+DATA = src/sql/colmig--0.1.sql
+
+SRCS = $(sort $(wildcard src/*.cpp src/core/*.cpp src/pg/*.cpp src/catalog/*.cpp \
+                         src/api/*.cpp src/runner/*.cpp src/worker/*.cpp))
+OBJS = $(SRCS:.cpp=.o)
+
+PG_CPPFLAGS = -I$(srcdir)/src
+PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Werror -Wno-unused-parameter \
+              -Wno-missing-field-initializers -Wno-register
+SHLIB_LINK = -lstdc++
+
+# Every test runs against a throwaway instance that preloads colmig.
+TEMP_CONFIG = $(abspath test/colmig.conf)
+REGRESS = add_column_errors add_column_fast add_column_backfill job_control progress
+REGRESS_OPTS = --temp-instance=$(abspath tmp_check_regress) \
+               --temp-config=$(TEMP_CONFIG) --load-extension=colmig
+ISOLATION = lock_retry
+ISOLATION_OPTS = --temp-instance=$(abspath tmp_check_isolation) \
+                 --temp-config=$(TEMP_CONFIG) --load-extension=colmig \
+                 --inputdir=test/isolation --outputdir=output_iso
+TAP_TESTS = 1
+
+EXTRA_CLEAN = tmp_check_regress tmp_check_isolation output_iso results regression.* \
+              compile_commands.json
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# PGXS's C++ rule does not know our dependency layout; rebuild objects when
+# any header changes.
+$(OBJS): $(wildcard src/*.hpp src/*/*.hpp)
+
+# The LLVM bitcode (for JIT inlining) is built by clang, which needs the
+# language level too.
+BITCODE_CXXFLAGS += -std=c++17 -Wno-register -I$(srcdir)/src

@@ -1,0 +1,163 @@
+// colmig.pause(), resume(), cancel() and wait(). The caller changes only a
+// job's state; the worker notices at its next step or batch. Each
+// transition is one conditional UPDATE, so it cannot race a worker or
+// another caller into an impossible state.
+#include "core/job_state.hpp"
+
+#include "api/catalog_access.hpp"
+#include "worker/shared_state.hpp"
+
+#include <string>
+
+extern "C" {
+#include "access/xact.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
+}
+
+namespace {
+
+using namespace colmig;
+
+struct JobRow {
+  core::JobState state;
+  Oid owner;
+  bool cleanup_needed;
+  bool created_here;
+  std::optional<std::string> phase;
+  std::optional<std::string> last_error;
+  std::optional<std::string> last_sqlstate;
+};
+
+std::int64_t job_argument(FunctionCallInfo fcinfo) {
+  api::require_argument(fcinfo, 0, "job_id");
+  return PG_GETARG_INT64(0);
+}
+
+// The job as the caller may see it: an error if it does not exist or
+// belongs to a role the caller does not act for.
+JobRow load_visible_job(api::CatalogAccess &catalog, std::int64_t job_id) {
+  pg::execute("SELECT state, owner::int8, cleanup_needed, "
+              "xmin::text::int8 = pg_catalog.txid_current_if_assigned() % 4294967296, "
+              "phase, last_error, last_sqlstate FROM colmig.jobs WHERE job_id = $1",
+              {pg::int8_param(job_id)});
+  if (pg::result_rows() == 0)
+    pg::raise("42704", "colmig job " + std::to_string(job_id) + " does not exist");
+  JobRow row{core::parse_job_state(*pg::get_text(0, 0)).value_or(core::JobState::failed),
+             static_cast<Oid>(*pg::get_int64(0, 1)),
+             *pg::get_bool(0, 2),
+             pg::get_bool(0, 3).value_or(false),
+             pg::get_text(0, 4),
+             pg::get_text(0, 5),
+             pg::get_text(0, 6)};
+  if (!catalog.caller_controls(row.owner))
+    pg::raise("42501", "permission denied for colmig job " + std::to_string(job_id), {},
+              "Only the table's owner, members of colmig_admin and superusers "
+              "control a job.");
+  return row;
+}
+
+// Applies `sql` (an UPDATE guarded by the allowed states) or explains why
+// the job is not in a state that allows it.
+void transition(FunctionCallInfo fcinfo, const char *verb, const char *sql,
+                bool (*allowed)(core::JobState), bool wake) {
+  std::int64_t job_id = job_argument(fcinfo);
+  api::CatalogAccess catalog;
+  JobRow row = load_visible_job(catalog, job_id);
+  if (!allowed(row.state) || pg::execute(sql, {pg::int8_param(job_id)}) == 0)
+    pg::raise("55000", "cannot " + std::string(verb) + " colmig job " +
+                           std::to_string(job_id) + ": it is " +
+                           core::to_string(row.state));
+  if (wake)
+    worker::wake_launcher_at_commit();
+}
+
+} // namespace
+
+COLMIG_SQL_FUNCTION(colmig_pause) {
+  transition(fcinfo, "pause",
+             "UPDATE colmig.jobs SET state = 'paused', updated_at = now() "
+             "WHERE job_id = $1 AND state IN ('queued', 'running')",
+             core::can_pause, false);
+  PG_RETURN_VOID();
+}
+
+COLMIG_SQL_FUNCTION(colmig_resume) {
+  transition(fcinfo, "resume",
+             "UPDATE colmig.jobs SET state = CASE WHEN started_at IS NULL "
+             "THEN 'queued' ELSE 'running' END, updated_at = now() "
+             "WHERE job_id = $1 AND state = 'paused'",
+             core::can_resume, true);
+  PG_RETURN_VOID();
+}
+
+COLMIG_SQL_FUNCTION(colmig_cancel) {
+  // A worker removes the fill trigger: it needs a lock, with retries, which
+  // is no work for the caller's session.
+  transition(fcinfo, "cancel",
+             "UPDATE colmig.jobs SET state = 'cancelled', "
+             "finished_at = CASE WHEN cleanup_needed THEN NULL ELSE now() END, "
+             "updated_at = now() "
+             "WHERE job_id = $1 AND state IN ('queued', 'running', 'paused')",
+             core::can_cancel, true);
+  PG_RETURN_VOID();
+}
+
+namespace {
+
+constexpr long kPollIntervalMs = 100;
+
+std::optional<TimestampTz> deadline_from(FunctionCallInfo fcinfo) {
+  if (PG_ARGISNULL(1))
+    return std::nullopt;
+  Interval *timeout = PG_GETARG_INTERVAL_P(1);
+  return pg::call([&] {
+    return DatumGetTimestampTz(DirectFunctionCall2(
+        timestamptz_pl_interval, TimestampTzGetDatum(GetCurrentTimestamp()),
+        PointerGetDatum(timeout)));
+  });
+}
+
+void sleep_interruptibly() {
+  pg::call([] {
+    (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+                    kPollIntervalMs, PG_WAIT_EXTENSION);
+    ResetLatch(MyLatch);
+    CHECK_FOR_INTERRUPTS();
+  });
+}
+
+} // namespace
+
+COLMIG_SQL_FUNCTION(colmig_wait) {
+  std::int64_t job_id = job_argument(fcinfo);
+  std::optional<TimestampTz> deadline = deadline_from(fcinfo);
+  const std::string name = "colmig job " + std::to_string(job_id);
+  if (pg::call([] { return IsolationUsesXactSnapshot(); }))
+    pg::raise("25000", "colmig.wait() needs READ COMMITTED",
+              "Under REPEATABLE READ or SERIALIZABLE the job's progress is invisible "
+              "until the transaction ends.");
+  api::CatalogAccess catalog;
+  for (;;) {
+    JobRow row = load_visible_job(catalog, job_id);
+    if (row.created_here)
+      pg::raise("25000", name + " was created in this transaction",
+                "The worker starts once the transaction commits; commit, then wait.");
+    if (row.state == core::JobState::failed)
+      throw pg::Error(pg::sqlstate_to_code(row.last_sqlstate.value_or("XX000").c_str()),
+                      name + " failed: " + row.last_error.value_or("unknown error"));
+    if (row.state == core::JobState::succeeded ||
+        (row.state == core::JobState::cancelled && !row.cleanup_needed))
+      return pg::call([&] { return CStringGetTextDatum(core::to_string(row.state)); });
+    if (deadline && pg::call([] { return GetCurrentTimestamp(); }) >= *deadline)
+      pg::raise("57014", "timed out waiting for " + name,
+                std::string("The job is ") + core::to_string(row.state) + " in phase " +
+                    row.phase.value_or("?") + ".");
+    sleep_interruptibly();
+  }
+}

@@ -1,0 +1,24 @@
+// Which worker runs which job. A job belongs to the worker holding its
+// session advisory lock (class colmig.job_lock_class(), key job_id): a
+// worker that dies loses it with its session, so the job can be claimed
+// again, and two workers can never run one job at once.
+#pragma once
+
+#include "pg/postgres.hpp"
+
+#include <cstdint>
+#include <optional>
+
+namespace colmig::catalog {
+
+// Whether CREATE EXTENSION colmig ran in this database.
+bool extension_installed();
+
+// Claims the oldest job with work left (queued, running without a live
+// worker, or a helper object to remove) that `skip` does not reject.
+// Inside a transaction; the claim outlives it.
+std::optional<std::int64_t> claim_next_job(bool (*skip)(std::int64_t job_id));
+
+void release_job(std::int64_t job_id);
+
+} // namespace colmig::catalog

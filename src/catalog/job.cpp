@@ -1,0 +1,143 @@
+#include "catalog/job.hpp"
+
+#include "pg/spi.hpp"
+
+namespace colmig::catalog {
+
+namespace {
+
+const char *const kSelectJob = R"sql(
+SELECT job_id, relid::int8, relation, column_name::text, column_type,
+       default_expr, backfill_expr, default_volatile, not_null,
+       batch_size::int8, search_path, owner::int8, state, phase,
+       cleanup_needed, cursor_page, end_page, rows_done
+  FROM colmig.jobs WHERE job_id = $1)sql";
+
+void update(const char *sql, std::initializer_list<pg::Param> params) {
+  pg::execute(sql, params);
+}
+
+} // namespace
+
+core::AddColumnRequest Job::request() const {
+  core::AddColumnRequest request;
+  request.has_default = default_expr.has_value();
+  request.default_is_volatile = default_volatile;
+  request.has_backfill_expr = backfill_expr.has_value();
+  request.not_null = not_null;
+  return request;
+}
+
+std::optional<Job> load_job(std::int64_t job_id) {
+  if (pg::execute(kSelectJob, {pg::int8_param(job_id)}) == 0)
+    return std::nullopt;
+  Job job;
+  job.id = *pg::get_int64(0, 0);
+  job.relid = static_cast<Oid>(*pg::get_int64(0, 1));
+  job.relation = *pg::get_text(0, 2);
+  job.column = *pg::get_text(0, 3);
+  job.column_type = *pg::get_text(0, 4);
+  job.default_expr = pg::get_text(0, 5);
+  job.backfill_expr = pg::get_text(0, 6);
+  job.default_volatile = *pg::get_bool(0, 7);
+  job.not_null = *pg::get_bool(0, 8);
+  if (auto size = pg::get_int64(0, 9))
+    job.batch_size = static_cast<std::int32_t>(*size);
+  job.search_path = *pg::get_text(0, 10);
+  job.owner = static_cast<Oid>(*pg::get_int64(0, 11));
+  job.state =
+      core::parse_job_state(*pg::get_text(0, 12)).value_or(core::JobState::failed);
+  job.phase = *pg::get_text(0, 13);
+  job.cleanup_needed = *pg::get_bool(0, 14);
+  job.cursor_page = *pg::get_int64(0, 15);
+  job.end_page = pg::get_int64(0, 16);
+  job.rows_done = *pg::get_int64(0, 17);
+  return job;
+}
+
+std::optional<core::JobState> load_state(std::int64_t job_id) {
+  if (pg::execute("SELECT state FROM colmig.jobs WHERE job_id = $1",
+                  {pg::int8_param(job_id)}) == 0)
+    return std::nullopt;
+  return core::parse_job_state(*pg::get_text(0, 0));
+}
+
+void mark_running(std::int64_t job_id) {
+  update(R"sql(
+UPDATE colmig.jobs
+   SET state = 'running', started_at = coalesce(started_at, now()),
+       last_error = NULL, last_sqlstate = NULL, updated_at = now()
+ WHERE job_id = $1 AND state IN ('queued', 'running'))sql",
+         {pg::int8_param(job_id)});
+}
+
+void enter_phase(std::int64_t job_id, const char *phase,
+                 std::optional<std::int64_t> end_page) {
+  update(R"sql(
+UPDATE colmig.jobs
+   SET phase = $2, cursor_page = 0, end_page = coalesce($3, end_page),
+       backfill_started_at = CASE WHEN $2 = 'backfill' THEN now()
+                                  ELSE backfill_started_at END,
+       updated_at = now()
+ WHERE job_id = $1)sql",
+         {pg::int8_param(job_id), pg::text_param(std::string(phase)),
+          end_page ? pg::int8_param(*end_page) : pg::Param{INT8OID, 0, true}});
+}
+
+void set_rows_total(std::int64_t job_id, std::optional<std::int64_t> rows_total) {
+  update("UPDATE colmig.jobs SET rows_total = $2 WHERE job_id = $1",
+         {pg::int8_param(job_id),
+          rows_total ? pg::int8_param(*rows_total) : pg::Param{INT8OID, 0, true}});
+}
+
+void set_cleanup_needed(std::int64_t job_id, bool needed) {
+  update("UPDATE colmig.jobs SET cleanup_needed = $2, updated_at = now() "
+         "WHERE job_id = $1",
+         {pg::int8_param(job_id), pg::bool_param(needed)});
+}
+
+void advance_cursor(std::int64_t job_id, std::int64_t cursor_page,
+                    std::int64_t rows_added, std::int64_t batch_rows) {
+  update(R"sql(
+UPDATE colmig.jobs
+   SET cursor_page = $2, rows_done = rows_done + $3, current_batch_size = $4,
+       rows_per_second = (rows_done + $3) / greatest(0.001,
+           extract(epoch FROM clock_timestamp() - backfill_started_at)::float8),
+       updated_at = now()
+ WHERE job_id = $1)sql",
+         {pg::int8_param(job_id), pg::int8_param(cursor_page), pg::int8_param(rows_added),
+          pg::int4_param(static_cast<std::int32_t>(batch_rows))});
+}
+
+void record_lock_retry(std::int64_t job_id, const std::string &error) {
+  update("UPDATE colmig.jobs SET lock_retries = lock_retries + 1, "
+         "last_error = $2, updated_at = now() WHERE job_id = $1",
+         {pg::int8_param(job_id), pg::text_param(error)});
+}
+
+void mark_succeeded(std::int64_t job_id) {
+  update(R"sql(
+UPDATE colmig.jobs
+   SET state = 'succeeded', phase = 'done', finished_at = now(),
+       last_error = NULL, last_sqlstate = NULL, updated_at = now()
+ WHERE job_id = $1 AND state = 'running')sql",
+         {pg::int8_param(job_id)});
+}
+
+void mark_failed(std::int64_t job_id, const std::string &error,
+                 const std::string &sqlstate) {
+  update(R"sql(
+UPDATE colmig.jobs
+   SET state = 'failed', finished_at = now(), last_error = $2,
+       last_sqlstate = $3, updated_at = now()
+ WHERE job_id = $1)sql",
+         {pg::int8_param(job_id), pg::text_param(error), pg::text_param(sqlstate)});
+}
+
+void mark_cancelled_done(std::int64_t job_id) {
+  update("UPDATE colmig.jobs SET finished_at = coalesce(finished_at, now()), "
+         "cleanup_needed = false, updated_at = now() WHERE job_id = $1",
+         {pg::int8_param(job_id)});
+}
+
+} // namespace colmig::catalog

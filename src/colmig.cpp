@@ -1,0 +1,19 @@
+// Module entry: settings everywhere; the launcher and its shared memory
+// only when colmig is in shared_preload_libraries.
+#include "guc.hpp"
+#include "worker/shared_state.hpp"
+#include "worker/start.hpp"
+
+extern "C" {
+PG_MODULE_MAGIC;
+
+PGDLLEXPORT void _PG_init(void);
+}
+
+void _PG_init(void) {
+  colmig::guc::define_all();
+  if (!process_shared_preload_libraries_in_progress)
+    return;
+  colmig::worker::install_shmem_hooks();
+  colmig::worker::register_launcher_worker();
+}

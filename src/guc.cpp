@@ -1,0 +1,65 @@
+#include "guc.hpp"
+
+#include "pg/postgres.hpp"
+
+extern "C" {
+#include "utils/guc.h"
+}
+
+namespace colmig::guc {
+
+int lock_timeout_ms = 100;
+int lock_retries = 50;
+int retry_base_delay_ms = 50;
+int retry_max_delay_ms = 5000;
+int batch_size = 10000;
+int batch_pause_ms = 20;
+int max_workers = 4;
+int launcher_naptime_s = 10;
+
+// Limits on workers beyond this need max_worker_processes raised anyway.
+constexpr int kMaxWorkersLimit = 64;
+
+void define_all() {
+  DefineCustomIntVariable(
+      "colmig.lock_timeout",
+      "Longest a colmig statement waits for a table lock before it steps aside.",
+      "Every step that needs ACCESS EXCLUSIVE runs with this lock_timeout and "
+      "is retried with back-off, so application queries never queue long "
+      "behind it.",
+      &lock_timeout_ms, lock_timeout_ms, 1, 60 * 1000, PGC_SUSET, GUC_UNIT_MS, nullptr,
+      nullptr, nullptr);
+  DefineCustomIntVariable(
+      "colmig.lock_retries", "Attempts at a locking step before the job fails.", nullptr,
+      &lock_retries, lock_retries, 1, 100000, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable(
+      "colmig.retry_base_delay", "First back-off after a lock timeout.",
+      "Doubles with each failed attempt, up to colmig.retry_max_delay, with "
+      "jitter of +/-50%.",
+      &retry_base_delay_ms, retry_base_delay_ms, 1, 60 * 1000, PGC_SUSET, GUC_UNIT_MS,
+      nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("colmig.retry_max_delay",
+                          "Longest back-off between lock attempts.", nullptr,
+                          &retry_max_delay_ms, retry_max_delay_ms, 1, 3600 * 1000,
+                          PGC_SUSET, GUC_UNIT_MS, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("colmig.batch_size",
+                          "Rows per backfill batch when a job sets none.", nullptr,
+                          &batch_size, batch_size, 1, 10 * 1000 * 1000, PGC_SUSET, 0,
+                          nullptr, nullptr, nullptr);
+  DefineCustomIntVariable(
+      "colmig.batch_pause", "Pause between two backfill batches.",
+      "Leaves the table, the WAL writer and replicas room between batches.",
+      &batch_pause_ms, batch_pause_ms, 0, 60 * 1000, PGC_SUSET, GUC_UNIT_MS, nullptr,
+      nullptr, nullptr);
+  DefineCustomIntVariable(
+      "colmig.max_workers", "Most colmig job workers running at once.",
+      "Each takes one of max_worker_processes.", &max_workers, max_workers, 1,
+      kMaxWorkersLimit, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("colmig.launcher_naptime",
+                          "How often the launcher looks for jobs that lost their worker.",
+                          nullptr, &launcher_naptime_s, launcher_naptime_s, 1, 3600,
+                          PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr, nullptr);
+  MarkGUCPrefixReserved("colmig");
+}
+
+} // namespace colmig::guc

@@ -1,0 +1,18 @@
+// colmig's settings (postgresql.conf, ALTER SYSTEM, ALTER DATABASE); see
+// docs/configuration.md for what each one does and its default.
+#pragma once
+
+namespace colmig::guc {
+
+extern int lock_timeout_ms;
+extern int lock_retries;
+extern int retry_base_delay_ms;
+extern int retry_max_delay_ms;
+extern int batch_size;
+extern int batch_pause_ms;
+extern int max_workers;
+extern int launcher_naptime_s;
+
+void define_all();
+
+} // namespace colmig::guc

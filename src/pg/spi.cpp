@@ -1,0 +1,137 @@
+#include "pg/spi.hpp"
+
+extern "C" {
+#include "executor/spi.h"
+#include "utils/builtins.h"
+}
+
+namespace colmig::pg {
+
+namespace {
+
+Datum datum_of_text(const std::string &value) {
+  const char *data = value.c_str();
+  auto length = static_cast<int>(value.size());
+  return call([&] { return PointerGetDatum(cstring_to_text_with_len(data, length)); });
+}
+
+// Reads column `column` (0-based) of row `row` as a Datum of the expected type.
+std::optional<Datum> get_datum(std::uint64_t row, int column, Oid expected) {
+  bool isnull = true;
+  Datum value = call([&] {
+    if (SPI_tuptable == nullptr || row >= SPI_processed ||
+        column >= SPI_tuptable->tupdesc->natts)
+      elog(ERROR, "colmig: no value at row %lu column %d",
+           static_cast<unsigned long>(row), column);
+    if (SPI_gettypeid(SPI_tuptable->tupdesc, column + 1) != expected)
+      elog(ERROR, "colmig: column %d has type %u, expected %u", column,
+           SPI_gettypeid(SPI_tuptable->tupdesc, column + 1), expected);
+    return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, column + 1,
+                         &isnull);
+  });
+  if (isnull)
+    return std::nullopt;
+  return value;
+}
+
+} // namespace
+
+Param text_param(const std::string &value) {
+  return {TEXTOID, datum_of_text(value), false};
+}
+
+Param text_param(const std::optional<std::string> &value) {
+  if (!value)
+    return {TEXTOID, 0, true};
+  return text_param(*value);
+}
+
+Param int8_param(std::int64_t value) { return {INT8OID, Int64GetDatum(value), false}; }
+Param int4_param(std::int32_t value) { return {INT4OID, Int32GetDatum(value), false}; }
+Param oid_param(Oid value) { return {OIDOID, ObjectIdGetDatum(value), false}; }
+Param bool_param(bool value) { return {BOOLOID, BoolGetDatum(value), false}; }
+Param float8_param(double value) { return {FLOAT8OID, Float8GetDatum(value), false}; }
+
+std::uint64_t execute(const std::string &sql, std::initializer_list<Param> params,
+                      bool read_only) {
+  const char *query = sql.c_str();
+  const Param *first = params.begin();
+  int count = static_cast<int>(params.size());
+  return call([&]() -> std::uint64_t {
+    Oid *types = static_cast<Oid *>(palloc0(sizeof(Oid) * (count + 1)));
+    Datum *values = static_cast<Datum *>(palloc0(sizeof(Datum) * (count + 1)));
+    char *nulls = static_cast<char *>(palloc0(count + 1));
+    for (int i = 0; i < count; ++i) {
+      types[i] = first[i].type;
+      values[i] = first[i].value;
+      nulls[i] = first[i].isnull ? 'n' : ' ';
+    }
+    int rc = SPI_execute_with_args(query, count, types, values, nulls, read_only, 0);
+    if (rc < 0)
+      elog(ERROR, "colmig: SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+    return SPI_processed;
+  });
+}
+
+std::uint64_t result_rows() { return SPI_processed; }
+
+std::optional<std::string> get_text(std::uint64_t row, int column) {
+  bool isnull = true;
+  char *value = call([&]() -> char * {
+    if (SPI_tuptable == nullptr || row >= SPI_processed)
+      elog(ERROR, "colmig: no row %lu", static_cast<unsigned long>(row));
+    SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, column + 1, &isnull);
+    if (isnull)
+      return nullptr;
+    return SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, column + 1);
+  });
+  if (value == nullptr)
+    return std::nullopt;
+  return std::string(value);
+}
+
+std::optional<std::int64_t> get_int64(std::uint64_t row, int column) {
+  auto datum = get_datum(row, column, INT8OID);
+  if (!datum)
+    return std::nullopt;
+  return DatumGetInt64(*datum);
+}
+
+std::optional<bool> get_bool(std::uint64_t row, int column) {
+  auto datum = get_datum(row, column, BOOLOID);
+  if (!datum)
+    return std::nullopt;
+  return DatumGetBool(*datum);
+}
+
+std::optional<double> get_float8(std::uint64_t row, int column) {
+  auto datum = get_datum(row, column, FLOAT8OID);
+  if (!datum)
+    return std::nullopt;
+  return DatumGetFloat8(*datum);
+}
+
+SpiConnection::SpiConnection() {
+  call([] {
+    if (SPI_connect() != SPI_OK_CONNECT)
+      elog(ERROR, "colmig: SPI_connect failed");
+  });
+}
+
+SpiConnection::~SpiConnection() {
+  // SPI_finish does not ereport once connected; on an error path the
+  // transaction abort cleans SPI up instead.
+  SPI_finish();
+}
+
+std::string quote_ident(const std::string &ident) {
+  const char *raw = ident.c_str();
+  return std::string(call([&] { return quote_identifier(raw); }));
+}
+
+std::string quote_literal(const std::string &value) {
+  const char *raw = value.c_str();
+  return std::string(call([&] { return quote_literal_cstr(raw); }));
+}
+
+} // namespace colmig::pg

@@ -1,0 +1,18 @@
+// The batched phases (backfill and sweep): ctid page ranges, each batch one
+// short transaction that commits its rows together with the job's cursor.
+#pragma once
+#include "catalog/job.hpp"
+#include "runner/statements.hpp"
+#include "runner/step_result.hpp"
+
+#include <functional>
+
+namespace colmig::runner {
+
+// Runs batches from the job's cursor up to its end page. When the range is
+// done, `finish` runs in the last batch's transaction (it commits the next
+// phase), so a crash never repeats or skips the phase change.
+StepResult run_batches(catalog::Job &job, const Statements &sql,
+                       const std::function<void()> &finish);
+
+} // namespace colmig::runner

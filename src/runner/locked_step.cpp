@@ -1,0 +1,78 @@
+#include "runner/locked_step.hpp"
+#include "core/retry_ladder.hpp"
+
+#include "guc.hpp"
+#include "pg/spi.hpp"
+#include "pg/transaction.hpp"
+#include "worker/bgworker_main.hpp"
+
+#include <random>
+#include <string>
+
+extern "C" {
+#include "utils/errcodes.h"
+}
+
+namespace colmig::runner {
+
+namespace {
+
+bool is_lock_conflict(const pg::Error &error) {
+  return error.sqlerrcode() == ERRCODE_LOCK_NOT_AVAILABLE ||
+         error.sqlerrcode() == ERRCODE_T_R_DEADLOCK_DETECTED;
+}
+
+core::RetryPolicy policy_from_settings() {
+  core::RetryPolicy policy;
+  policy.max_attempts = guc::lock_retries;
+  policy.base_delay = std::chrono::milliseconds(guc::retry_base_delay_ms);
+  policy.max_delay = std::chrono::milliseconds(guc::retry_max_delay_ms);
+  return policy;
+}
+
+double jitter() {
+  static std::mt19937_64 generator{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(generator);
+}
+
+} // namespace
+
+StepResult run_locked_step(const catalog::Job &job, const char *activity,
+                           const std::function<void()> &work,
+                           bool allow_when_not_running) {
+  const std::string timeout = std::to_string(guc::lock_timeout_ms) + "ms";
+  for (int failures = 0;;) {
+    bool stopped = false;
+    try {
+      pg::in_transaction(activity, [&] {
+        auto state = catalog::load_state(job.id);
+        if (!allow_when_not_running && state != core::JobState::running) {
+          stopped = true;
+          return;
+        }
+        pg::set_local("lock_timeout", timeout.c_str());
+        work();
+      });
+      return stopped ? StepResult::stopped : StepResult::done;
+    } catch (const pg::Error &error) {
+      if (!is_lock_conflict(error))
+        throw;
+      ++failures;
+      auto delay = core::retry_delay(policy_from_settings(), failures, jitter());
+      if (!delay)
+        pg::raise("55P03",
+                  "could not lock " + job.relation + " after " +
+                      std::to_string(failures) + " attempts: " + error.what(),
+                  {},
+                  "Find the long transaction holding a lock on the table "
+                  "(pg_locks, pg_stat_activity) or raise colmig.lock_retries.");
+      pg::in_transaction("colmig: recording a lock retry", [&] {
+        catalog::record_lock_retry(job.id,
+                                   std::string("waiting for lock: ") + error.what());
+      });
+      worker::wait_for_latch(delay->count());
+    }
+  }
+}
+
+} // namespace colmig::runner

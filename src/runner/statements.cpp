@@ -1,0 +1,124 @@
+#include "runner/statements.hpp"
+
+#include "pg/spi.hpp"
+
+extern "C" {
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+}
+
+namespace colmig::runner {
+
+Statements::Statements(const catalog::Job &job)
+    : job_(job), table_(job.relation), alias_(job.relation),
+      column_(pg::quote_ident(job.column)),
+      function_("colmig." + pg::quote_ident("fill_" + std::to_string(job.id))),
+      insert_trigger_(
+          pg::quote_ident("colmig_fill_" + std::to_string(job.id) + "_insert")),
+      update_trigger_(
+          pg::quote_ident("colmig_fill_" + std::to_string(job.id) + "_update")),
+      check_(pg::quote_ident("colmig_" + std::to_string(job.id) + "_not_null")) {
+  // Follow renames through the oid; the stored name only serves once the
+  // table is gone (cleanup then skips the table's statements).
+  struct Names {
+    const char *qualified;
+    const char *alias;
+  };
+  Names names = pg::call([&]() -> Names {
+    char *rel = get_rel_name(job.relid);
+    if (rel == nullptr)
+      return {nullptr, nullptr};
+    return {
+        quote_qualified_identifier(get_namespace_name(get_rel_namespace(job.relid)), rel),
+        quote_identifier(rel)};
+  });
+  if (names.qualified != nullptr) {
+    table_ = names.qualified;
+    alias_ = names.alias;
+  }
+}
+
+std::string Statements::fill_expr() const {
+  return "(" + (job_.backfill_expr ? *job_.backfill_expr : *job_.default_expr) + ")";
+}
+
+std::string Statements::add_column_fast() const {
+  std::string sql =
+      "ALTER TABLE " + table_ + " ADD COLUMN " + column_ + " " + job_.column_type;
+  if (job_.default_expr)
+    sql += " DEFAULT (" + *job_.default_expr + ")";
+  if (job_.not_null)
+    sql += " NOT NULL";
+  return sql;
+}
+
+std::string Statements::add_column_bare() const {
+  return "ALTER TABLE " + table_ + " ADD COLUMN " + column_ + " " + job_.column_type;
+}
+
+std::string Statements::set_default() const {
+  return "ALTER TABLE " + table_ + " ALTER COLUMN " + column_ + " SET DEFAULT (" +
+         *job_.default_expr + ")";
+}
+
+std::string Statements::create_fill_function() const {
+  // Evaluated over NEW with the table's name as alias, so the expression
+  // reads exactly as in the backfill UPDATE. Column names win over PL/pgSQL
+  // variables of the same name.
+  std::string body = "#variable_conflict use_column\nBEGIN\n  NEW." + column_ +
+                     " := (SELECT " + fill_expr() + " FROM (SELECT NEW.*) AS " + alias_ +
+                     ");\n  RETURN NEW;\nEND";
+  return "CREATE OR REPLACE FUNCTION " + function_ +
+         "() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS " +
+         pg::quote_literal(body);
+}
+
+std::string Statements::create_fill_triggers() const {
+  // An UPDATE fills only rows the backfill has not reached yet: an explicit
+  // NULL written over a filled value stays NULL.
+  return "CREATE TRIGGER " + insert_trigger_ + " BEFORE INSERT ON " + table_ +
+         " FOR EACH ROW WHEN (NEW." + column_ + " IS NULL) EXECUTE FUNCTION " +
+         function_ + "();\nCREATE TRIGGER " + update_trigger_ + " BEFORE UPDATE ON " +
+         table_ + " FOR EACH ROW WHEN (NEW." + column_ + " IS NULL AND OLD." + column_ +
+         " IS NULL) EXECUTE FUNCTION " + function_ + "()";
+}
+
+std::string Statements::drop_fill_triggers() const {
+  return "DROP TRIGGER IF EXISTS " + insert_trigger_ + " ON " + table_ +
+         ";\nDROP TRIGGER IF EXISTS " + update_trigger_ + " ON " + table_;
+}
+
+std::string Statements::drop_fill_function() const {
+  return "DROP FUNCTION IF EXISTS " + function_ + "()";
+}
+
+std::string Statements::backfill_batch() const {
+  // The page range bounds both sides of the self-join, so each batch reads
+  // only its own pages (TID range scans), whatever join the planner picks.
+  const std::string range =
+      "ctid >= $1::text::tid AND " + alias_ + ".ctid < $2::text::tid";
+  return "WITH src AS (SELECT " + alias_ + ".ctid AS row_id, " + fill_expr() +
+         " AS value FROM ONLY " + table_ + " AS " + alias_ + " WHERE " + alias_ + "." +
+         range + " AND " + alias_ + "." + column_ + " IS NULL) UPDATE ONLY " + table_ +
+         " AS " + alias_ + " SET " + column_ + " = src.value FROM src WHERE " + alias_ +
+         ".ctid = src.row_id AND src.value IS NOT NULL AND " + alias_ + "." + range;
+}
+
+std::string Statements::add_not_null_check() const {
+  return "ALTER TABLE " + table_ + " ADD CONSTRAINT " + check_ + " CHECK (" + column_ +
+         " IS NOT NULL) NOT VALID";
+}
+
+std::string Statements::validate_not_null_check() const {
+  return "ALTER TABLE " + table_ + " VALIDATE CONSTRAINT " + check_;
+}
+
+std::string Statements::set_not_null() const {
+  return "ALTER TABLE " + table_ + " ALTER COLUMN " + column_ + " SET NOT NULL";
+}
+
+std::string Statements::drop_not_null_check() const {
+  return "ALTER TABLE " + table_ + " DROP CONSTRAINT IF EXISTS " + check_;
+}
+
+} // namespace colmig::runner

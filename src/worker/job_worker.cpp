@@ -1,0 +1,75 @@
+// A job worker: connects to one database and runs its jobs one after the
+// other until none is left, then exits. Several may run in one database;
+// the advisory-lock claim keeps them on different jobs.
+#include "catalog/claim.hpp"
+#include "pg/context_allocator.hpp"
+#include "pg/guc_scope.hpp"
+#include "pg/transaction.hpp"
+#include "runner/run_job.hpp"
+#include "worker/bgworker_main.hpp"
+#include "worker/shared_state.hpp"
+
+#include <boost/container/flat_set.hpp>
+
+extern "C" {
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "utils/guc.h"
+}
+
+namespace colmig::worker {
+
+namespace {
+
+using JobIds = boost::container::flat_set<std::int64_t, std::less<std::int64_t>,
+                                          pg::ContextAllocator<std::int64_t>>;
+// Jobs this worker has already taken up once: a failed or cancelled job
+// whose cleanup could not finish is left for a later worker instead of
+// being retried in a tight loop.
+JobIds *seen = nullptr;
+
+bool already_seen(std::int64_t job_id) { return seen->count(job_id) > 0; }
+
+std::optional<std::int64_t> claim() {
+  std::optional<std::int64_t> job;
+  pg::in_transaction("colmig: looking for work", [&] {
+    if (catalog::extension_installed())
+      job = catalog::claim_next_job(already_seen);
+  });
+  return job;
+}
+
+void job_worker_loop(Oid database, int slot) {
+  setup_signals();
+  BackgroundWorkerInitializeConnectionByOid(database, InvalidOid, 0);
+  // colmig's own statements never resolve names through a user's schema.
+  SetConfigOption("search_path", pg::kSafeSearchPath, PGC_SUSET, PGC_S_OVERRIDE);
+  pgstat_report_appname("colmig worker");
+
+  JobIds jobs_seen{pg::ContextAllocator<std::int64_t>(TopMemoryContext)};
+  seen = &jobs_seen;
+  MemoryContext job_context =
+      AllocSetContextCreate(TopMemoryContext, "colmig job", ALLOCSET_DEFAULT_SIZES);
+  while (auto job_id = claim()) {
+    jobs_seen.insert(*job_id);
+    MemoryContext previous = MemoryContextSwitchTo(job_context);
+    runner::run_job(*job_id);
+    pg::in_transaction("colmig: releasing job", [&] { catalog::release_job(*job_id); });
+    MemoryContextSwitchTo(previous);
+    MemoryContextReset(job_context);
+  }
+  slot_mark_clean_exit(slot);
+}
+
+} // namespace
+
+} // namespace colmig::worker
+
+extern "C" PGDLLEXPORT void colmig_job_worker_main(Datum);
+
+void colmig_job_worker_main(Datum main_arg) {
+  int slot = -1;
+  memcpy(&slot, MyBgworkerEntry->bgw_extra, sizeof(slot));
+  Oid database = DatumGetObjectId(main_arg);
+  colmig::worker::run_bgworker([&] { colmig::worker::job_worker_loop(database, slot); });
+}

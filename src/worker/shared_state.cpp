@@ -1,0 +1,137 @@
+#include "worker/shared_state.hpp"
+
+extern "C" {
+#include "access/xact.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+#include "storage/proc.h"
+#include "storage/shmem.h"
+#include "storage/spin.h"
+}
+
+namespace colmig::worker {
+
+namespace {
+
+struct Slot {
+  Oid database;
+  bool clean_exit;
+};
+
+struct SharedState {
+  slock_t mutex;
+  Latch *launcher_latch;
+  int pending_count;
+  Oid pending[kMaxSlots];
+  Slot slots[kMaxSlots];
+};
+
+SharedState *shared = nullptr;
+shmem_request_hook_type previous_request_hook = nullptr;
+shmem_startup_hook_type previous_startup_hook = nullptr;
+bool wake_requested = false;
+
+void request_shmem() {
+  if (previous_request_hook)
+    previous_request_hook();
+  RequestAddinShmemSpace(MAXALIGN(sizeof(SharedState)));
+}
+
+void startup_shmem() {
+  if (previous_startup_hook)
+    previous_startup_hook();
+  LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+  bool found = false;
+  shared =
+      static_cast<SharedState *>(ShmemInitStruct("colmig", sizeof(SharedState), &found));
+  if (!found) {
+    memset(shared, 0, sizeof(SharedState));
+    SpinLockInit(&shared->mutex);
+  }
+  LWLockRelease(AddinShmemInitLock);
+}
+
+void enqueue_database(Oid database) {
+  SpinLockAcquire(&shared->mutex);
+  bool present = false;
+  for (int i = 0; i < shared->pending_count; ++i)
+    present = present || shared->pending[i] == database;
+  if (!present && shared->pending_count < kMaxSlots)
+    shared->pending[shared->pending_count++] = database;
+  Latch *latch = shared->launcher_latch;
+  SpinLockRelease(&shared->mutex);
+  if (latch != nullptr)
+    SetLatch(latch);
+}
+
+// Waking before commit would let the worker look before the job exists.
+void on_transaction_end(XactEvent event, void *) {
+  if (event == XACT_EVENT_COMMIT && wake_requested && shared != nullptr)
+    enqueue_database(MyDatabaseId);
+  if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+      event == XACT_EVENT_PARALLEL_ABORT || event == XACT_EVENT_PREPARE)
+    wake_requested = false;
+}
+
+} // namespace
+
+void install_shmem_hooks() {
+  previous_request_hook = shmem_request_hook;
+  shmem_request_hook = request_shmem;
+  previous_startup_hook = shmem_startup_hook;
+  shmem_startup_hook = startup_shmem;
+}
+
+bool shared_state_available() { return shared != nullptr; }
+
+void wake_launcher_at_commit() {
+  static bool callback_registered = false;
+  if (!callback_registered) {
+    RegisterXactCallback(on_transaction_end, nullptr);
+    callback_registered = true;
+  }
+  wake_requested = true;
+}
+
+void register_launcher() {
+  SpinLockAcquire(&shared->mutex);
+  shared->launcher_latch = &MyProc->procLatch;
+  SpinLockRelease(&shared->mutex);
+}
+
+int take_pending_databases(Oid *out, int max) {
+  SpinLockAcquire(&shared->mutex);
+  int count = shared->pending_count < max ? shared->pending_count : max;
+  for (int i = 0; i < count; ++i)
+    out[i] = shared->pending[i];
+  for (int i = count; i < shared->pending_count; ++i)
+    shared->pending[i - count] = shared->pending[i];
+  shared->pending_count -= count;
+  SpinLockRelease(&shared->mutex);
+  return count;
+}
+
+void slot_begin(int slot, Oid database) {
+  SpinLockAcquire(&shared->mutex);
+  shared->slots[slot].database = database;
+  shared->slots[slot].clean_exit = false;
+  SpinLockRelease(&shared->mutex);
+}
+
+bool slot_exited_cleanly(int slot) {
+  SpinLockAcquire(&shared->mutex);
+  bool clean = shared->slots[slot].clean_exit;
+  SpinLockRelease(&shared->mutex);
+  return clean;
+}
+
+void slot_mark_clean_exit(int slot) {
+  if (shared == nullptr || slot < 0 || slot >= kMaxSlots)
+    return;
+  SpinLockAcquire(&shared->mutex);
+  shared->slots[slot].clean_exit = true;
+  SpinLockRelease(&shared->mutex);
+}
+
+} // namespace colmig::worker

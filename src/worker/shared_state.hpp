@@ -1,0 +1,29 @@
+// Shared memory, present only when colmig is in shared_preload_libraries:
+// the launcher's latch, the databases that asked for a worker since the
+// launcher last looked, and one slot per running job worker.
+#pragma once
+
+#include "pg/postgres.hpp"
+
+namespace colmig::worker {
+
+constexpr int kMaxSlots = 64;
+
+void install_shmem_hooks();
+// Whether a launcher can be woken (colmig was preloaded).
+bool shared_state_available();
+
+// Remember that the current database has new work; at commit the launcher
+// is woken to start a worker for it. Does nothing when not preloaded.
+void wake_launcher_at_commit();
+
+// Launcher side.
+void register_launcher();                      // sets the latch to wake
+int take_pending_databases(Oid *out, int max); // drains the queue
+void slot_begin(int slot, Oid database);
+bool slot_exited_cleanly(int slot);
+
+// Worker side: called just before a worker exits by itself.
+void slot_mark_clean_exit(int slot);
+
+} // namespace colmig::worker

@@ -1,0 +1,25 @@
+// Registering the dynamic background workers that run jobs.
+#pragma once
+
+#include "pg/postgres.hpp"
+
+extern "C" {
+#include "postmaster/bgworker.h"
+}
+
+namespace colmig::worker {
+
+// Starts a job worker for `database`. `slot` is the launcher's bookkeeping
+// slot, or -1 when started from SQL. Returns false when no background worker
+// slot was free (max_worker_processes).
+bool start_job_worker(Oid database, int slot, BackgroundWorkerHandle **handle);
+
+// Registers the launcher at server start; only from _PG_init while
+// shared_preload_libraries is being processed.
+void register_launcher_worker();
+
+// The advisory lock class that marks a job as owned by a live worker
+// (colmig.job_lock_class() in SQL).
+constexpr int kJobLockClass = 1668246637;
+
+} // namespace colmig::worker
