@@ -164,7 +164,7 @@ private:
           if (error.sqlstate() != "23514")
             throw;
           pg::raise("23502",
-                    "column " + job_.column + " of " + job_.relation +
+                    "column \"" + job_.column + "\" of " + job_.relation +
                         " still has NULL values, so NOT NULL was not set",
                     error.what(),
                     "The backfill or default expression yields NULL for some rows.");

@@ -48,6 +48,10 @@ SELECT pg_catalog.pg_extension_config_dump('colmig.jobs_job_id_seq', '');
 COMMENT ON TABLE colmig.jobs IS
     'colmig jobs; read colmig.progress, change them through colmig functions';
 
+-- The API is open to every role; what a role may do is checked per table
+-- (ownership) and per job (the job's owner).
+GRANT USAGE ON SCHEMA colmig TO PUBLIC;
+
 -- Members of colmig_admin see and control every job, like superusers.
 DO $$
 BEGIN

@@ -1,0 +1,80 @@
+-- Every bad input gets a clear error with its SQLSTATE, and nothing changes:
+-- no job is stored and the table keeps its columns.
+CREATE TABLE orders (id bigint PRIMARY KEY, price numeric, qty int);
+INSERT INTO orders SELECT g, g * 1.5, g % 7 FROM generate_series(1, 100) g;
+CREATE VIEW orders_view AS SELECT * FROM orders;
+CREATE TABLE parted (id int) PARTITION BY RANGE (id);
+CREATE TEMP TABLE scratch (id int);
+
+-- missing or unsuitable table
+SELECT try($$SELECT colmig.add_column('no_such_table', 'c', 'int')$$);
+SELECT try($$SELECT colmig.add_column(0, 'c', 'int')$$);
+SELECT try($$SELECT colmig.add_column('orders_view', 'c', 'int')$$);
+SELECT try($$SELECT colmig.add_column('parted', 'c', 'int')$$);
+SELECT try($$SELECT colmig.add_column('scratch', 'c', 'int')$$);
+SELECT try($$SELECT colmig.add_column('pg_class', 'c', 'int')$$);
+
+-- column already exists (also system columns)
+SELECT try($$SELECT colmig.add_column('orders', 'price', 'int')$$);
+SELECT try($$SELECT colmig.add_column('orders', 'ctid', 'int')$$);
+SELECT try($$SELECT colmig.add_column('orders', '', 'int')$$);
+
+-- unknown or unusable type, and types that try to smuggle SQL
+SELECT try($$SELECT colmig.add_column('orders', 'c', 'no_such_type')$$);
+SELECT try($$SELECT colmig.add_column('orders', 'c', 'int; DROP TABLE orders')$$);
+SELECT try($$SELECT colmig.add_column('orders', 'c', 'int DEFAULT 1')$$);
+SELECT try($$SELECT colmig.add_column('orders', 'c', 'anyelement')$$);
+SELECT try($$SELECT colmig.add_column('orders', 'c', 'record')$$);
+
+-- expressions that are not exactly one expression over the table
+SELECT try($$SELECT colmig.add_column('orders', 'c', 'int', backfill_expr => '1 +')$$);
+SELECT try($$SELECT colmig.add_column('orders', 'c', 'int', backfill_expr => '1, 2')$$);
+SELECT try($$SELECT colmig.add_column('orders', 'c', 'int', backfill_expr => '1); DROP TABLE orders; SELECT (1')$$);
+SELECT try($$SELECT colmig.add_column('orders', 'c', 'int', backfill_expr => '1) FROM orders WHERE (true')$$);
+SELECT try($$SELECT colmig.add_column('orders', 'c', 'int', backfill_expr => 'qty -- )')$$);
+SELECT try($$SELECT colmig.add_column('orders', 'c', 'int', backfill_expr => 'qty /* ')$$);
+SELECT try($$SELECT colmig.add_column('orders', 'c', 'int', backfill_expr => '')$$);
+SELECT try($$SELECT colmig.add_column('orders', 'c', 'int', backfill_expr => 'no_such_column + 1')$$);
+SELECT try($$SELECT colmig.add_column('orders', 'c', 'int', backfill_expr => 'max(qty)')$$);
+SELECT try($$SELECT colmig.add_column('orders', 'c', 'int', backfill_expr => 'generate_series(1, qty)')$$);
+SELECT try($$SELECT colmig.add_column('orders', 'c', 'text', backfill_expr => 'ctid::text')$$);
+SELECT try($$SELECT colmig.add_column('orders', 'c', 'int', backfill_expr => 'now()')$$);
+SELECT try($$SELECT colmig.add_column('orders', 'c', 'int', backfill_expr => '$1')$$);
+SELECT try($$SELECT colmig.add_column('orders', 'c', 'int', default_expr => 'qty')$$);
+SELECT try($$SELECT colmig.add_column('orders', 'c', 'int', default_expr => '(SELECT 1)')$$);
+SELECT try($$SELECT colmig.add_column('orders', 'c', 'date', default_expr => '42')$$);
+
+-- NOT NULL without any way to fill existing rows
+SELECT try($$SELECT colmig.add_column('orders', 'c', 'int', not_null => true)$$);
+
+-- batch size
+SELECT try($$SELECT colmig.add_column('orders', 'c', 'int', backfill_expr => 'qty', batch_size => 0)$$);
+SELECT try($$SELECT colmig.add_column('orders', 'c', 'int', backfill_expr => 'qty', batch_size => -5)$$);
+
+-- NULL arguments
+SELECT try($$SELECT colmig.add_column(NULL, 'c', 'int')$$);
+SELECT try($$SELECT colmig.add_column('orders', NULL, 'int')$$);
+SELECT try($$SELECT colmig.add_column('orders', 'c', NULL)$$);
+SELECT try($$SELECT colmig.add_column('orders', 'c', 'int', not_null => NULL)$$);
+
+-- job functions on jobs that do not exist
+SELECT try($$SELECT colmig.pause(-1)$$);
+SELECT try($$SELECT colmig.resume(-1)$$);
+SELECT try($$SELECT colmig.cancel(-1)$$);
+SELECT try($$SELECT colmig.wait(-1)$$);
+SELECT try($$SELECT colmig.wait(NULL)$$);
+
+-- nothing changed
+SELECT count(*) AS jobs FROM colmig.jobs;
+SELECT string_agg(attname, ', ' ORDER BY attnum) AS columns
+  FROM pg_attribute WHERE attrelid = 'orders'::regclass AND attnum > 0;
+
+-- a second job for a column that is still being added
+BEGIN;
+SELECT colmig.add_column('orders', 'c', 'int', default_expr => '1') > 0 AS created;
+SELECT try($$SELECT colmig.add_column('orders', 'c', 'text')$$);
+ROLLBACK;
+SELECT count(*) AS jobs FROM colmig.jobs;
+
+DROP VIEW orders_view;
+DROP TABLE orders, parted;

@@ -1,0 +1,69 @@
+-- pause, resume, cancel and wait.
+CREATE TABLE items (id bigint PRIMARY KEY, weight int NOT NULL);
+INSERT INTO items SELECT g, g % 50 FROM generate_series(1, 5000) g;
+
+-- A job paused before it started stays queued-then-paused and never runs
+-- until resumed; resume continues it.
+BEGIN;
+SELECT colmig.add_column('items', 'grams', 'int', backfill_expr => 'weight * 1000')
+    AS job_grams \gset
+SELECT colmig.pause(:job_grams);
+COMMIT;
+SELECT pg_sleep(0.5);
+SELECT state, phase, started_at IS NULL AS never_started FROM colmig.progress WHERE job_id = :job_grams;
+SELECT count(*) AS has_column FROM pg_attribute WHERE attrelid = 'items'::regclass AND attname = 'grams';
+SELECT try(format('SELECT colmig.wait(%s, %L)', :job_grams, '200ms'));
+SELECT colmig.resume(:job_grams);
+SELECT colmig.wait(:job_grams, '60s');
+SELECT count(*) FILTER (WHERE grams = weight * 1000) AS correct FROM items;
+
+-- Pause in the middle of the backfill: the worker stops after its batch;
+-- the trigger keeps new rows right meanwhile; resume goes on from the cursor.
+SELECT pg_advisory_lock(4242);
+SELECT colmig.add_column('items', 'tag', 'text', backfill_expr => $$gate('tag-' || id)$$,
+                         not_null => true, batch_size => 100) AS job_tag \gset
+SELECT wait_until('SELECT worker_at_gate()');
+SELECT colmig.pause(:job_tag);
+SELECT pg_advisory_unlock(4242);
+SELECT wait_until(format('SELECT worker_pid IS NULL FROM colmig.progress WHERE job_id = %s', :job_tag));
+SELECT state, phase, rows_done > 0 AS some_rows, rows_done < 5000 AS not_all_rows
+  FROM colmig.progress WHERE job_id = :job_tag;
+INSERT INTO items VALUES (5001, 7);
+SELECT tag FROM items WHERE id = 5001;
+SELECT count(*) AS triggers_while_paused FROM pg_trigger WHERE tgrelid = 'items'::regclass;
+SELECT colmig.resume(:job_tag);
+SELECT colmig.wait(:job_tag);
+SELECT count(*) FILTER (WHERE tag = 'tag-' || id) AS correct, count(*) AS rows FROM items;
+
+-- Cancel in the middle of the backfill: the job stops, its trigger goes,
+-- the column stays (documented), half-filled.
+SELECT pg_advisory_lock(4242);
+SELECT colmig.add_column('items', 'code', 'text', backfill_expr => $$gate('c' || id)$$,
+                         batch_size => 100) AS job_code \gset
+SELECT wait_until('SELECT worker_at_gate()');
+SELECT colmig.cancel(:job_code);
+SELECT pg_advisory_unlock(4242);
+SELECT colmig.wait(:job_code);
+SELECT state, finished_at IS NOT NULL AS finished FROM colmig.progress WHERE job_id = :job_code;
+SELECT count(*) AS triggers FROM pg_trigger WHERE tgrelid = 'items'::regclass;
+SELECT count(*) AS has_column FROM pg_attribute WHERE attrelid = 'items'::regclass AND attname = 'code';
+SELECT count(code) < count(*) AS partly_filled FROM items;
+
+-- Transitions that make no sense are refused with 55000 and change nothing.
+SELECT try(format('SELECT colmig.pause(%s)', :job_grams));
+SELECT try(format('SELECT colmig.resume(%s)', :job_grams));
+SELECT try(format('SELECT colmig.cancel(%s)', :job_grams));
+SELECT try(format('SELECT colmig.cancel(%s)', :job_code));
+SELECT state FROM colmig.progress WHERE job_id IN (:job_grams, :job_code) ORDER BY job_id;
+
+-- wait() cannot see a job created in its own transaction, nor progress
+-- under REPEATABLE READ: it says so instead of hanging.
+BEGIN;
+SELECT colmig.add_column('items', 'extra', 'int') AS job_extra \gset
+SELECT try(format('SELECT colmig.wait(%s)', :job_extra));
+ROLLBACK;
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT try(format('SELECT colmig.wait(%s)', :job_grams));
+COMMIT;
+
+DROP TABLE items;
