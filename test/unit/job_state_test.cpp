@@ -54,9 +54,8 @@ TEST(JobStateNames, AreDistinct) {
 }
 
 TEST(JobStateNames, UnknownTextDoesNotParse) {
-  for (std::string_view text :
-       {"", "unknown", "Queued", "RUNNING", "queue", "queued ", " paused", "done",
-        "canceled", "backfill"}) {
+  for (std::string_view text : {"", "unknown", "Queued", "RUNNING", "queue", "queued ",
+                                " paused", "done", "canceled", "backfill"}) {
     SCOPED_TRACE(std::string(text));
     EXPECT_FALSE(parse_job_state(text).has_value());
   }
@@ -103,16 +102,19 @@ TEST(JobStateRules, Consistency) {
     EXPECT_FALSE(is_runnable(s) && is_terminal(s));
     // Every live job can be cancelled; a finished one accepts no transition.
     EXPECT_EQ(can_cancel(s), !is_terminal(s));
-    if (is_terminal(s))
+    if (is_terminal(s)) {
       EXPECT_FALSE(can_pause(s) || can_resume(s));
+    }
     // Pausing and resuming are mutually exclusive.
     EXPECT_FALSE(can_pause(s) && can_resume(s));
     // Only what a worker could be running can be paused.
-    if (can_pause(s))
+    if (can_pause(s)) {
       EXPECT_TRUE(is_runnable(s));
+    }
     // A resumable job is one a worker currently ignores.
-    if (can_resume(s))
+    if (can_resume(s)) {
       EXPECT_FALSE(is_runnable(s));
+    }
   }
 }
 

@@ -13,14 +13,10 @@ namespace colmig::core {
 namespace {
 
 constexpr std::array<StepKind, 8> kAllKinds{
-    StepKind::add_column,
-    StepKind::add_column_for_backfill,
-    StepKind::backfill,
-    StepKind::sweep,
-    StepKind::add_not_null_check,
-    StepKind::validate_not_null_check,
-    StepKind::set_not_null,
-    StepKind::drop_fill_trigger,
+    StepKind::add_column,         StepKind::add_column_for_backfill,
+    StepKind::backfill,           StepKind::sweep,
+    StepKind::add_not_null_check, StepKind::validate_not_null_check,
+    StepKind::set_not_null,       StepKind::drop_fill_trigger,
 };
 
 AddColumnRequest make_request(bool has_default, bool default_is_volatile,
@@ -126,11 +122,13 @@ TEST(PlanAddColumn, NotNullWithBackfillGoesThroughACheckConstraint) {
        {make_request(true, true, false, true), make_request(false, false, true, true),
         make_request(true, true, true, true)}) {
     SCOPED_TRACE(describe(request));
-    const std::vector<StepKind> expected{
-        StepKind::add_column_for_backfill, StepKind::backfill,
-        StepKind::sweep,                   StepKind::add_not_null_check,
-        StepKind::validate_not_null_check, StepKind::set_not_null,
-        StepKind::drop_fill_trigger};
+    const std::vector<StepKind> expected{StepKind::add_column_for_backfill,
+                                         StepKind::backfill,
+                                         StepKind::sweep,
+                                         StepKind::add_not_null_check,
+                                         StepKind::validate_not_null_check,
+                                         StepKind::set_not_null,
+                                         StepKind::drop_fill_trigger};
     EXPECT_EQ(kinds(plan_add_column(request)), expected);
   }
 }
@@ -188,13 +186,15 @@ TEST(PlanAddColumn, OnlyBackfillAndSweepAreBatched) {
   for (const auto &request : all_requests()) {
     SCOPED_TRACE(describe(request));
     for (const Step &step : plan_add_column(request)) {
-      const bool batched = step.kind == StepKind::backfill || step.kind == StepKind::sweep;
+      const bool batched =
+          step.kind == StepKind::backfill || step.kind == StepKind::sweep;
       EXPECT_EQ(step.batched, batched) << to_string(step.kind);
       // Batches run under ROW EXCLUSIVE, like the application's own writes.
-      if (step.batched)
+      if (step.batched) {
         EXPECT_EQ(step.lock, LockMode::row_exclusive) << to_string(step.kind);
-      else
+      } else {
         EXPECT_NE(step.lock, LockMode::row_exclusive) << to_string(step.kind);
+      }
     }
   }
 }
@@ -204,10 +204,11 @@ TEST(PlanAddColumn, DropFillTriggerIsLastWheneverThereIsABackfill) {
     SCOPED_TRACE(describe(request));
     const Plan plan = plan_add_column(request);
     ASSERT_FALSE(plan.empty());
-    if (needs_backfill(request))
+    if (needs_backfill(request)) {
       EXPECT_EQ(plan.back().kind, StepKind::drop_fill_trigger);
-    else
+    } else {
       EXPECT_EQ(plan.back().kind, StepKind::add_column);
+    }
   }
 }
 
@@ -248,8 +249,9 @@ TEST(NextStep, SingleStepPlanHasNoSuccessor) {
 TEST(NextStep, StepNotInThePlanHasNoSuccessor) {
   const Plan fast = plan_add_column(make_request(true, false, false, false));
   for (StepKind kind : kAllKinds) {
-    if (kind != StepKind::add_column)
+    if (kind != StepKind::add_column) {
       EXPECT_FALSE(next_step(fast, kind).has_value()) << to_string(kind);
+    }
   }
 
   const Plan nullable = plan_add_column(make_request(false, false, true, false));
