@@ -20,15 +20,16 @@ BatchSizer::BatchSizer(std::int64_t rows_per_batch, double initial_rows_per_page
 PageRange BatchSizer::next(std::uint64_t cursor, std::uint64_t end_page) const {
   if (cursor >= end_page)
     return {cursor, cursor};
-  double wanted = std::ceil(static_cast<double>(rows_per_batch_) / rows_per_page_);
-  std::uint64_t pages = static_cast<std::uint64_t>(std::max(1.0, wanted));
+  // Capped while still a double: the ratio can exceed what an integer holds.
+  const double wanted = std::ceil(static_cast<double>(rows_per_batch_) / rows_per_page_);
+  auto pages = static_cast<std::uint64_t>(
+      std::clamp(wanted, 1.0, static_cast<double>(kMaxPagesPerBatch)));
   // Sparse stretches (deleted rows, already filled ranges) make the estimate
   // drop; growing at most fourfold per batch keeps one batch from suddenly
   // covering a dense region many times larger than intended.
   if (last_pages_ > 0)
     pages = std::min(pages, last_pages_ * 4);
-  pages = std::min(pages, kMaxPagesPerBatch);
-  return {cursor, std::min(end_page, cursor + pages)};
+  return {cursor, cursor + std::min(pages, end_page - cursor)};
 }
 
 void BatchSizer::record(std::int64_t rows_seen, std::uint64_t pages) {

@@ -22,7 +22,8 @@ public:
   // The next range starting at `cursor`, never past `end_page`.
   PageRange next(std::uint64_t cursor, std::uint64_t end_page) const;
 
-  // Feed back what a batch saw: rows examined over pages scanned.
+  // Feed back what a batch did: rows it filled over pages it scanned.
+  // Ranges already filled count as sparse, so the next batch grows.
   void record(std::int64_t rows_seen, std::uint64_t pages);
 
   std::int64_t rows_per_batch() const { return rows_per_batch_; }
