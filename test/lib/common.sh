@@ -14,10 +14,11 @@ require_root() {
   fi
 }
 
+# Extra package names may be given (the demo needs bc).
 install_dependencies() {
-  local packages=(postgresql-15 postgresql-client-15 postgresql-contrib
-                  postgresql-server-dev-15 postgresql-15-cron libipc-run-perl
-                  libboost-dev libgtest-dev cmake g++ make clang-format)
+  local packages=(postgresql-15 postgresql-client-15 postgresql-server-dev-15
+                  postgresql-15-cron libipc-run-perl libboost-dev libgtest-dev
+                  cmake g++ make "$@")
   local missing=()
   for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
