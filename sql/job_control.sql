@@ -66,4 +66,44 @@ BEGIN ISOLATION LEVEL REPEATABLE READ;
 SELECT try(format('SELECT colmig.wait(%s)', :job_grams));
 COMMIT;
 
+-- A job whose table is dropped while it is paused fails when resumed and
+-- removes its fill function; it never acts on another table of that name.
+SELECT pg_advisory_lock(4242);
+SELECT colmig.add_column('items', 'gone', 'text', backfill_expr => $$gate('g' || id)$$,
+                         batch_size => 100) AS job_gone \gset
+SELECT wait_until('SELECT worker_at_gate()');
+SELECT colmig.pause(:job_gone);
+SELECT pg_advisory_unlock(4242);
+SELECT wait_until(format('SELECT worker_pid IS NULL FROM colmig.progress WHERE job_id = %s', :job_gone));
+DROP TABLE items;
+CREATE TABLE items (id bigint PRIMARY KEY, weight int NOT NULL);
+SELECT colmig.resume(:job_gone);
+SELECT try(format('SELECT colmig.wait(%s)', :job_gone));
+SELECT wait_until(format('SELECT NOT cleanup_needed FROM colmig.jobs WHERE job_id = %s', :job_gone));
+SELECT count(*) AS fill_functions FROM pg_proc
+ WHERE proname = 'fill_' || :job_gone AND pronamespace = 'colmig'::regnamespace;
+SELECT count(*) AS gone_columns FROM pg_attribute
+ WHERE attrelid = 'items'::regclass AND attname = 'gone';
+
+-- The job's SQL cannot steer the worker: a search_path it sets with
+-- set_config() ends with its batch, so the worker's own statements never
+-- resolve through a schema the job chose.
+CREATE SCHEMA hijack;
+CREATE FUNCTION hijack.clock_timestamp() RETURNS timestamptz LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'the worker resolved a name through the job''s search_path'; END $$;
+INSERT INTO items SELECT g, g FROM generate_series(1, 300) g;
+SELECT colmig.add_column('items', 'steered', 'int', batch_size => 100, backfill_expr =>
+    $$CASE WHEN pg_catalog.set_config('search_path', 'hijack, pg_catalog', false) IS NULL
+          THEN 0 ELSE weight END$$) AS job_steer \gset
+SELECT colmig.wait(:job_steer);
+SELECT count(*) FILTER (WHERE steered = weight) AS correct FROM items;
+
+-- A job whose SQL releases the worker's claim on it stops with an error
+-- instead of running on beside another worker.
+SELECT colmig.add_column('items', 'unclaimed', 'int', batch_size => 100,
+    backfill_expr => '(SELECT weight FROM (SELECT pg_advisory_unlock_all()) AS release)')
+    AS job_unclaimed \gset
+SELECT try(format('SELECT colmig.wait(%s)', :job_unclaimed));
+
+DROP SCHEMA hijack CASCADE;
 DROP TABLE items;

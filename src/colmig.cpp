@@ -12,6 +12,7 @@ PGDLLEXPORT void _PG_init(void);
 
 void _PG_init(void) {
   colmig::guc::define_all();
+  colmig::worker::register_commit_callback();
   if (!process_shared_preload_libraries_in_progress)
     return;
   colmig::worker::install_shmem_hooks();

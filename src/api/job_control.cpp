@@ -134,15 +134,12 @@ void sleep_interruptibly() {
 
 } // namespace
 
-COLMIG_SQL_FUNCTION(colmig_wait) {
-  std::int64_t job_id = job_argument(fcinfo);
-  std::optional<TimestampTz> deadline = deadline_from(fcinfo);
+namespace {
+
+// Polls the job until it has ended; raises its error if it failed.
+core::JobState wait_for_end(api::CatalogAccess &catalog, std::int64_t job_id,
+                            std::optional<TimestampTz> deadline) {
   const std::string name = "colmig job " + std::to_string(job_id);
-  if (pg::call([] { return IsolationUsesXactSnapshot(); }))
-    pg::raise("25000", "colmig.wait() needs READ COMMITTED",
-              "Under REPEATABLE READ or SERIALIZABLE the job's progress is invisible "
-              "until the transaction ends.");
-  api::CatalogAccess catalog;
   for (;;) {
     JobRow row = load_visible_job(catalog, job_id);
     if (row.created_here)
@@ -153,11 +150,29 @@ COLMIG_SQL_FUNCTION(colmig_wait) {
                       name + " failed: " + row.last_error.value_or("unknown error"));
     if (row.state == core::JobState::succeeded ||
         (row.state == core::JobState::cancelled && !row.cleanup_needed))
-      return pg::call([&] { return CStringGetTextDatum(core::to_string(row.state)); });
+      return row.state;
     if (deadline && pg::call([] { return GetCurrentTimestamp(); }) >= *deadline)
       pg::raise("57014", "timed out waiting for " + name,
                 std::string("The job is ") + core::to_string(row.state) + " in phase " +
                     row.phase.value_or("?") + ".");
     sleep_interruptibly();
   }
+}
+
+} // namespace
+
+COLMIG_SQL_FUNCTION(colmig_wait) {
+  std::int64_t job_id = job_argument(fcinfo);
+  std::optional<TimestampTz> deadline = deadline_from(fcinfo);
+  if (pg::call([] { return IsolationUsesXactSnapshot(); }))
+    pg::raise("25000", "colmig.wait() needs READ COMMITTED",
+              "Under REPEATABLE READ or SERIALIZABLE the job's progress is invisible "
+              "until the transaction ends.");
+  core::JobState final_state = core::JobState::queued;
+  {
+    api::CatalogAccess catalog;
+    final_state = wait_for_end(catalog, job_id, deadline);
+  }
+  // After SPI_finish: the text must live in the caller's context.
+  return pg::call([&] { return CStringGetTextDatum(core::to_string(final_state)); });
 }

@@ -22,22 +22,27 @@ bool extension_installed() {
   return pg::call([] { return OidIsValid(get_extension_oid("colmig", true)); });
 }
 
-std::optional<std::int64_t> claim_next_job(bool (*skip)(std::int64_t job_id)) {
+Claim claim_next_job(bool (*skip)(std::int64_t job_id)) {
   pg::execute("SELECT job_id FROM colmig.jobs "
               "WHERE state IN ('queued', 'running') OR cleanup_needed ORDER BY job_id");
   using Ids = boost::container::vector<std::int64_t, pg::ContextAllocator<std::int64_t>>;
   Ids candidates{pg::ContextAllocator<std::int64_t>(CurrentMemoryContext)};
   for (std::uint64_t row = 0; row < pg::result_rows(); ++row)
     candidates.push_back(*pg::get_int64(row, 0));
+  Claim claim;
   for (std::int64_t job_id : candidates) {
-    if (skip(job_id))
+    if (skip(job_id)) {
+      claim.skipped = true;
       continue;
+    }
     pg::execute(kTryLock,
                 {pg::int4_param(worker::kJobLockClass), pg::int8_param(job_id)});
-    if (*pg::get_bool(0, 0))
-      return job_id;
+    if (*pg::get_bool(0, 0)) {
+      claim.job_id = job_id;
+      return claim;
+    }
   }
-  return std::nullopt;
+  return claim;
 }
 
 void release_job(std::int64_t job_id) {

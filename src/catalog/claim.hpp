@@ -14,10 +14,16 @@ namespace colmig::catalog {
 // Whether CREATE EXTENSION colmig ran in this database.
 bool extension_installed();
 
+struct Claim {
+  std::optional<std::int64_t> job_id;
+  // A job with work left was passed over because `skip` rejected it.
+  bool skipped = false;
+};
+
 // Claims the oldest job with work left (queued, running without a live
 // worker, or a helper object to remove) that `skip` does not reject.
 // Inside a transaction; the claim outlives it.
-std::optional<std::int64_t> claim_next_job(bool (*skip)(std::int64_t job_id));
+Claim claim_next_job(bool (*skip)(std::int64_t job_id));
 
 void release_job(std::int64_t job_id);
 

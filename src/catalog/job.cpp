@@ -62,6 +62,39 @@ std::optional<core::JobState> load_state(std::int64_t job_id) {
   return core::parse_job_state(*pg::get_text(0, 0));
 }
 
+core::JobState state_for_step(std::int64_t job_id) {
+  pg::execute(R"sql(
+SELECT state, EXISTS (SELECT 1 FROM pg_catalog.pg_locks
+                       WHERE locktype = 'advisory' AND granted
+                         AND pid = pg_catalog.pg_backend_pid()
+                         AND classid = colmig.job_lock_class()::oid
+                         AND objid = (job_id % 2147483648)::oid AND objsubid = 2)
+  FROM colmig.jobs WHERE job_id = $1)sql",
+              {pg::int8_param(job_id)});
+  if (pg::result_rows() == 0)
+    pg::raise("42704", "colmig job " + std::to_string(job_id) + " no longer exists");
+  auto state =
+      core::parse_job_state(*pg::get_text(0, 0)).value_or(core::JobState::failed);
+  if (!*pg::get_bool(0, 1))
+    pg::raise("55000",
+              "this worker lost its claim on colmig job " + std::to_string(job_id),
+              "The job's own SQL released the advisory lock that marks it as running.");
+  return state;
+}
+
+void check_table_unchanged(const Job &job) {
+  pg::execute("SELECT relowner::int8 FROM pg_catalog.pg_class WHERE oid = $1",
+              {pg::oid_param(job.relid)});
+  if (pg::result_rows() == 0)
+    pg::raise("42P01", "table " + job.relation + " of colmig job " +
+                           std::to_string(job.id) + " was dropped");
+  if (static_cast<Oid>(*pg::get_int64(0, 0)) != job.owner)
+    pg::raise("42501",
+              "table " + job.relation + " changed owner since colmig job " +
+                  std::to_string(job.id) + " was created",
+              {}, "The job runs as the table's owner at creation; create a new job.");
+}
+
 void mark_running(std::int64_t job_id) {
   update(R"sql(
 UPDATE colmig.jobs
@@ -118,9 +151,10 @@ void record_lock_retry(std::int64_t job_id, const std::string &error) {
 void mark_succeeded(std::int64_t job_id) {
   update(R"sql(
 UPDATE colmig.jobs
-   SET state = 'succeeded', phase = 'done', finished_at = now(),
-       last_error = NULL, last_sqlstate = NULL, updated_at = now()
- WHERE job_id = $1 AND state = 'running')sql",
+   SET state = CASE WHEN state = 'running' THEN 'succeeded' ELSE state END,
+       finished_at = CASE WHEN state = 'running' THEN now() ELSE finished_at END,
+       phase = 'done', last_error = NULL, last_sqlstate = NULL, updated_at = now()
+ WHERE job_id = $1)sql",
          {pg::int8_param(job_id)});
 }
 
@@ -128,7 +162,8 @@ void mark_failed(std::int64_t job_id, const std::string &error,
                  const std::string &sqlstate) {
   update(R"sql(
 UPDATE colmig.jobs
-   SET state = 'failed', finished_at = now(), last_error = $2,
+   SET state = CASE WHEN state = 'cancelled' THEN state ELSE 'failed' END,
+       finished_at = now(), last_error = $2,
        last_sqlstate = $3, updated_at = now()
  WHERE job_id = $1)sql",
          {pg::int8_param(job_id), pg::text_param(error), pg::text_param(sqlstate)});

@@ -40,6 +40,16 @@ struct Job {
 std::optional<Job> load_job(std::int64_t job_id);
 std::optional<core::JobState> load_state(std::int64_t job_id);
 
+// The job's state before a step or batch. Not locked: a pause() or
+// cancel() never waits for a batch; one that commits during a step lets
+// the step finish and commit its phase change, and stops the next one.
+// Raises when this worker no longer holds the job's claim (the job's own
+// SQL could have released it with pg_advisory_unlock_all()).
+core::JobState state_for_step(std::int64_t job_id);
+
+// The job's table still exists and still belongs to the job's owner.
+void check_table_unchanged(const Job &job);
+
 // queued/running -> running, with started_at set once.
 void mark_running(std::int64_t job_id);
 // Moves to `phase` and resets the cursor for it; `end_page` bounds a
@@ -51,7 +61,8 @@ void set_cleanup_needed(std::int64_t job_id, bool needed);
 void advance_cursor(std::int64_t job_id, std::int64_t cursor_page,
                     std::int64_t rows_added, std::int64_t batch_rows);
 void record_lock_retry(std::int64_t job_id, const std::string &error);
-// Ends a running job; a job paused or cancelled meanwhile keeps that state.
+// Records that every step ran. A job paused or cancelled meanwhile keeps
+// that state with phase 'done'; resuming it only marks it succeeded.
 void mark_succeeded(std::int64_t job_id);
 void mark_failed(std::int64_t job_id, const std::string &error,
                  const std::string &sqlstate);

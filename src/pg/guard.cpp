@@ -30,6 +30,17 @@ void throw_current_error(MemoryContext context_before) {
   throw error;
 }
 
+char *copy_for_report(const char *text) {
+  static char fallback[] = "colmig: out of memory while reporting an error";
+  std::size_t size = strlen(text) + 1;
+  auto *copy = static_cast<char *>(
+      MemoryContextAllocExtended(ErrorContext, size, MCXT_ALLOC_NO_OOM));
+  if (copy == nullptr)
+    return fallback;
+  memcpy(copy, text, size);
+  return copy;
+}
+
 bool try_call(void (*fn)(void *), void *context) {
   volatile bool ok = true;
   PG_TRY();

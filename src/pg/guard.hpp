@@ -19,6 +19,9 @@
 namespace colmig::pg {
 
 namespace detail {
+// Copies a message for ereport without ever raising itself (the caller is
+// a catch handler): falls back to a fixed text when memory is short.
+char *copy_for_report(const char *text);
 [[noreturn]] void throw_current_error(MemoryContext context_before);
 [[noreturn]] void report(int sqlerrcode, const char *message, const char *detail,
                          const char *hint);
@@ -63,18 +66,18 @@ template <typename F> Datum entry(F &&f) {
     return f();
   } catch (const Error &e) {
     code = e.sqlerrcode();
-    message = pstrdup(e.what());
-    detail = e.detail().empty() ? nullptr : pstrdup(e.detail().c_str());
-    hint = e.hint().empty() ? nullptr : pstrdup(e.hint().c_str());
+    message = detail::copy_for_report(e.what());
+    detail = e.detail().empty() ? nullptr : detail::copy_for_report(e.detail().c_str());
+    hint = e.hint().empty() ? nullptr : detail::copy_for_report(e.hint().c_str());
   } catch (const std::bad_alloc &) {
     code = ERRCODE_OUT_OF_MEMORY;
-    message = pstrdup("out of memory in colmig");
+    message = detail::copy_for_report("out of memory in colmig");
   } catch (const std::exception &e) {
     code = ERRCODE_INTERNAL_ERROR;
-    message = pstrdup(e.what());
+    message = detail::copy_for_report(e.what());
   } catch (...) {
     code = ERRCODE_INTERNAL_ERROR;
-    message = pstrdup("unknown C++ exception in colmig");
+    message = detail::copy_for_report("unknown C++ exception in colmig");
   }
   detail::report(code, message, detail, hint);
 }

@@ -11,9 +11,11 @@ namespace colmig::pg {
 GucScope::GucScope() : nest_level_(NewGUCNestLevel()) {}
 
 GucScope::~GucScope() {
-  // Popping the nest level only restores saved values; it does not ereport
-  // for settings we made ourselves.
-  AtEOXact_GUC(true, nest_level_);
+  // isCommit = false: every change made inside the scope is undone, also a
+  // plain SET (set_config(..., false)) by the job's own SQL, which would
+  // otherwise outlive the scope and steer the worker's later statements,
+  // as REFRESH MATERIALIZED VIEW does for its restricted operation.
+  AtEOXact_GUC(false, nest_level_);
 }
 
 void GucScope::set(const char *name, const char *value) {

@@ -58,6 +58,10 @@ std::uint64_t execute(const std::string &sql, std::initializer_list<Param> param
   const Param *first = params.begin();
   int count = static_cast<int>(params.size());
   return call([&]() -> std::uint64_t {
+    // Callers read a result before their next statement; freeing it here
+    // keeps a long poll (colmig.wait) from growing SPI's memory.
+    if (SPI_tuptable != nullptr)
+      SPI_freetuptable(SPI_tuptable);
     Oid *types = static_cast<Oid *>(palloc0(sizeof(Oid) * (count + 1)));
     Datum *values = static_cast<Datum *>(palloc0(sizeof(Datum) * (count + 1)));
     char *nulls = static_cast<char *>(palloc0(count + 1));
@@ -67,6 +71,9 @@ std::uint64_t execute(const std::string &sql, std::initializer_list<Param> param
       nulls[i] = first[i].isnull ? 'n' : ' ';
     }
     int rc = SPI_execute_with_args(query, count, types, values, nulls, read_only, 0);
+    pfree(types);
+    pfree(values);
+    pfree(nulls);
     if (rc < 0)
       elog(ERROR, "colmig: SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
     return SPI_processed;

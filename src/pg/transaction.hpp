@@ -12,8 +12,10 @@ void commit_transaction();
 void abort_transaction();
 
 template <typename F> void in_transaction(const char *activity, F &&work) {
-  begin_transaction(activity);
   try {
+    // Inside the try: a begin that fails after StartTransactionCommand
+    // must be rolled back too (aborting when idle does nothing).
+    begin_transaction(activity);
     work();
     commit_transaction();
   } catch (...) {

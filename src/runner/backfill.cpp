@@ -5,6 +5,7 @@
 #include "pg/spi.hpp"
 #include "pg/transaction.hpp"
 #include "runner/job_scope.hpp"
+#include "runner/locked_step.hpp"
 #include "worker/bgworker_main.hpp"
 
 #include <string>
@@ -35,30 +36,39 @@ StepResult run_batches(catalog::Job &job, const Statements &sql,
   const std::string batch_sql = sql.backfill_batch();
   const auto end_page = static_cast<std::uint64_t>(job.end_page.value_or(0));
 
+  int conflicts = 0;
   for (;;) {
     bool stopped = false;
     bool finished = false;
     core::PageRange range{};
     std::uint64_t rows = 0;
-    pg::in_transaction(batch_sql.c_str(), [&] {
-      if (catalog::load_state(job.id) != core::JobState::running) {
-        stopped = true;
-        return;
-      }
-      range = sizer.next(static_cast<std::uint64_t>(job.cursor_page), end_page);
-      if (range.first >= range.end) {
-        finish();
-        finished = true;
-        return;
-      }
-      {
-        AsJobOwner owner(job);
-        rows = pg::execute(batch_sql, {pg::text_param(tid_text(range.first)),
-                                       pg::text_param(tid_text(range.end))});
-      }
-      catalog::advance_cursor(job.id, static_cast<std::int64_t>(range.end),
-                              static_cast<std::int64_t>(rows), sizer.rows_per_batch());
-    });
+    try {
+      pg::in_transaction(batch_sql.c_str(), [&] {
+        if (catalog::state_for_step(job.id) != core::JobState::running) {
+          stopped = true;
+          return;
+        }
+        range = sizer.next(static_cast<std::uint64_t>(job.cursor_page), end_page);
+        if (range.first >= range.end) {
+          finish();
+          finished = true;
+          return;
+        }
+        {
+          AsJobOwner owner(job);
+          rows = pg::execute(batch_sql, {pg::text_param(tid_text(range.first)),
+                                         pg::text_param(tid_text(range.end))});
+        }
+        catalog::advance_cursor(job.id, static_cast<std::int64_t>(range.end),
+                                static_cast<std::int64_t>(rows), sizer.rows_per_batch());
+      });
+    } catch (const pg::Error &error) {
+      // The batch rolled back with its cursor: the same range again, after
+      // the back-off (an application lock, a deadlock).
+      wait_before_retry(job, error, conflicts);
+      continue;
+    }
+    conflicts = 0;
     if (stopped)
       return StepResult::stopped;
     if (finished)

@@ -17,9 +17,11 @@ namespace colmig::runner {
 
 namespace {
 
-bool is_lock_conflict(const pg::Error &error) {
+// Another session's lock was in the way: worth another try after a pause.
+bool is_retryable_conflict(const pg::Error &error) {
   return error.sqlerrcode() == ERRCODE_LOCK_NOT_AVAILABLE ||
-         error.sqlerrcode() == ERRCODE_T_R_DEADLOCK_DETECTED;
+         error.sqlerrcode() == ERRCODE_T_R_DEADLOCK_DETECTED ||
+         error.sqlerrcode() == ERRCODE_T_R_SERIALIZATION_FAILURE;
 }
 
 core::RetryPolicy policy_from_settings() {
@@ -37,6 +39,24 @@ double jitter() {
 
 } // namespace
 
+void wait_before_retry(const catalog::Job &job, const pg::Error &error, int &failures) {
+  if (!is_retryable_conflict(error))
+    throw error;
+  ++failures;
+  auto delay = core::retry_delay(policy_from_settings(), failures, jitter());
+  if (!delay)
+    pg::raise("55P03",
+              "could not lock " + job.relation + " after " + std::to_string(failures) +
+                  " attempts: " + error.what(),
+              {},
+              "Find the long transaction holding a lock on the table "
+              "(pg_locks, pg_stat_activity) or raise colmig.lock_retries.");
+  pg::in_transaction("colmig: recording a lock retry", [&] {
+    catalog::record_lock_retry(job.id, std::string("waiting for lock: ") + error.what());
+  });
+  worker::wait_for_latch(delay->count());
+}
+
 StepResult run_locked_step(const catalog::Job &job, const char *activity,
                            const std::function<void()> &work,
                            bool allow_when_not_running) {
@@ -45,7 +65,7 @@ StepResult run_locked_step(const catalog::Job &job, const char *activity,
     bool stopped = false;
     try {
       pg::in_transaction(activity, [&] {
-        auto state = catalog::load_state(job.id);
+        auto state = catalog::state_for_step(job.id);
         if (!allow_when_not_running && state != core::JobState::running) {
           stopped = true;
           return;
@@ -55,22 +75,7 @@ StepResult run_locked_step(const catalog::Job &job, const char *activity,
       });
       return stopped ? StepResult::stopped : StepResult::done;
     } catch (const pg::Error &error) {
-      if (!is_lock_conflict(error))
-        throw;
-      ++failures;
-      auto delay = core::retry_delay(policy_from_settings(), failures, jitter());
-      if (!delay)
-        pg::raise("55P03",
-                  "could not lock " + job.relation + " after " +
-                      std::to_string(failures) + " attempts: " + error.what(),
-                  {},
-                  "Find the long transaction holding a lock on the table "
-                  "(pg_locks, pg_stat_activity) or raise colmig.lock_retries.");
-      pg::in_transaction("colmig: recording a lock retry", [&] {
-        catalog::record_lock_retry(job.id,
-                                   std::string("waiting for lock: ") + error.what());
-      });
-      worker::wait_for_latch(delay->count());
+      wait_before_retry(job, error, failures);
     }
   }
 }

@@ -5,9 +5,16 @@
 #include "catalog/job.hpp"
 #include "runner/step_result.hpp"
 
+#include "pg/error.hpp"
+
 #include <functional>
 
 namespace colmig::runner {
+
+// After a lock timeout, deadlock or serialization failure: records the
+// retry and waits the back-off, or raises 55P03 once colmig.lock_retries
+// attempts are used up. Any other error is rethrown as it is.
+void wait_before_retry(const catalog::Job &job, const pg::Error &error, int &failures);
 
 // `work` runs inside the transaction; it is called again on each attempt.
 // Before each attempt the job's state is read: a job that is no longer

@@ -55,6 +55,14 @@ public:
 
   // Runs steps from the stored phase until the plan ends or the job stops.
   void run() {
+    if (job_.phase == core::kDonePhase) {
+      // Every step ran while the job was paused or being resumed.
+      pg::in_transaction("colmig: finishing job",
+                         [&] { catalog::mark_succeeded(job_.id); });
+      return;
+    }
+    pg::in_transaction("colmig: checking table",
+                       [&] { catalog::check_table_unchanged(job_); });
     StepKind step = current_step();
     for (;;) {
       auto next = core::next_step(plan_, step);

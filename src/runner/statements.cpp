@@ -69,7 +69,8 @@ std::string Statements::create_fill_function() const {
                      " := (SELECT " + fill_expr() + " FROM (SELECT NEW.*) AS " + alias_ +
                      ");\n  RETURN NEW;\nEND";
   return "CREATE OR REPLACE FUNCTION " + function_ +
-         "() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS " +
+         "() RETURNS pg_catalog.trigger LANGUAGE plpgsql SET search_path FROM CURRENT "
+         "AS " +
          pg::quote_literal(body);
 }
 

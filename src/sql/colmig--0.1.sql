@@ -42,7 +42,10 @@ CREATE INDEX jobs_active ON colmig.jobs (job_id)
     WHERE state IN ('queued', 'running') OR cleanup_needed;
 REVOKE ALL ON colmig.jobs FROM PUBLIC;
 REVOKE ALL ON SEQUENCE colmig.jobs_job_id_seq FROM PUBLIC;
-SELECT pg_catalog.pg_extension_config_dump('colmig.jobs', '');
+-- pg_dump keeps the history of finished jobs only: a restored unfinished
+-- job would name table and role OIDs of another cluster.
+SELECT pg_catalog.pg_extension_config_dump('colmig.jobs',
+    $$WHERE state IN ('succeeded', 'failed', 'cancelled') AND NOT cleanup_needed$$);
 SELECT pg_catalog.pg_extension_config_dump('colmig.jobs_job_id_seq', '');
 
 COMMENT ON TABLE colmig.jobs IS

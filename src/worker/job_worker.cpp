@@ -30,13 +30,13 @@ JobIds *seen = nullptr;
 
 bool already_seen(std::int64_t job_id) { return seen->count(job_id) > 0; }
 
-std::optional<std::int64_t> claim() {
-  std::optional<std::int64_t> job;
+catalog::Claim claim() {
+  catalog::Claim claim;
   pg::in_transaction("colmig: looking for work", [&] {
     if (catalog::extension_installed())
-      job = catalog::claim_next_job(already_seen);
+      claim = catalog::claim_next_job(already_seen);
   });
-  return job;
+  return claim;
 }
 
 void job_worker_loop(Oid database, int slot) {
@@ -50,15 +50,22 @@ void job_worker_loop(Oid database, int slot) {
   seen = &jobs_seen;
   MemoryContext job_context =
       AllocSetContextCreate(TopMemoryContext, "colmig job", ALLOCSET_DEFAULT_SIZES);
-  while (auto job_id = claim()) {
-    jobs_seen.insert(*job_id);
+  catalog::Claim next;
+  while ((next = claim()).job_id) {
+    const std::int64_t job_id = *next.job_id;
+    jobs_seen.insert(job_id);
     MemoryContext previous = MemoryContextSwitchTo(job_context);
-    runner::run_job(*job_id);
-    pg::in_transaction("colmig: releasing job", [&] { catalog::release_job(*job_id); });
+    runner::run_job(job_id);
+    pg::in_transaction("colmig: releasing job", [&] { catalog::release_job(job_id); });
     MemoryContextSwitchTo(previous);
     MemoryContextReset(job_context);
   }
-  slot_mark_clean_exit(slot);
+  // A job passed over because this worker already took it up (a cleanup
+  // that could not finish, a job resumed while we still held it) is left
+  // to a fresh worker: exiting "unclean" makes the launcher start one a
+  // naptime later.
+  if (!next.skipped)
+    slot_mark_clean_exit(slot);
 }
 
 } // namespace

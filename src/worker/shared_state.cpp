@@ -85,14 +85,9 @@ void install_shmem_hooks() {
 
 bool shared_state_available() { return shared != nullptr; }
 
-void wake_launcher_at_commit() {
-  static bool callback_registered = false;
-  if (!callback_registered) {
-    RegisterXactCallback(on_transaction_end, nullptr);
-    callback_registered = true;
-  }
-  wake_requested = true;
-}
+void register_commit_callback() { RegisterXactCallback(on_transaction_end, nullptr); }
+
+void wake_launcher_at_commit() { wake_requested = true; }
 
 void register_launcher() {
   SpinLockAcquire(&shared->mutex);

@@ -16,6 +16,8 @@ bool shared_state_available();
 // Remember that the current database has new work; at commit the launcher
 // is woken to start a worker for it. Does nothing when not preloaded.
 void wake_launcher_at_commit();
+// From _PG_init: the commit callback behind wake_launcher_at_commit().
+void register_commit_callback();
 
 // Launcher side.
 void register_launcher();                      // sets the latch to wake
