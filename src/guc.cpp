@@ -1,4 +1,8 @@
+#include "core/throttle.hpp"
+
 #include "guc.hpp"
+
+#include <climits>
 
 #include "pg/postgres.hpp"
 
@@ -16,6 +20,24 @@ int batch_size = 10000;
 int batch_pause_ms = 20;
 int max_workers = 4;
 int launcher_naptime_s = 10;
+int batch_target_ms = 100;
+int batch_size_min = 100;
+int batch_size_max = 100000;
+int batch_statement_timeout_ms = 10000;
+int max_replication_lag_mb = 1024;
+int max_replication_lag_time_ms = 0;
+int max_wal_rate_mb = 0;
+bool wait_for_autovacuum = false;
+char *run_window = nullptr;
+
+namespace {
+bool check_run_window(char **value, void **, GucSource) {
+  if (core::is_valid_run_window(*value ? *value : ""))
+    return true;
+  GUC_check_errdetail("Use HH:MM-HH:MM, e.g. 01:00-05:00, or an empty string.");
+  return false;
+}
+} // namespace
 
 // Limits on workers beyond this need max_worker_processes raised anyway.
 constexpr int kMaxWorkersLimit = 64;
@@ -59,6 +81,44 @@ void define_all() {
                           "How often the launcher looks for jobs that lost their worker.",
                           nullptr, &launcher_naptime_s, launcher_naptime_s, 1, 3600,
                           PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable(
+      "colmig.batch_target_duration", "How long one backfill batch should take.",
+      "Batch sizes adapt to it: the rows a batch locks are held about this long.",
+      &batch_target_ms, batch_target_ms, 1, 60 * 1000, PGC_SUSET, GUC_UNIT_MS, nullptr,
+      nullptr, nullptr);
+  DefineCustomIntVariable("colmig.batch_size_min", "Smallest adaptive batch, in rows.",
+                          nullptr, &batch_size_min, batch_size_min, 1, 10 * 1000 * 1000,
+                          PGC_SUSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("colmig.batch_size_max", "Largest adaptive batch, in rows.",
+                          nullptr, &batch_size_max, batch_size_max, 1, 10 * 1000 * 1000,
+                          PGC_SUSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable(
+      "colmig.batch_statement_timeout", "statement_timeout of one backfill batch.",
+      "A batch that takes longer is rolled back and retried half as large.",
+      &batch_statement_timeout_ms, batch_statement_timeout_ms, 1, 3600 * 1000, PGC_SUSET,
+      GUC_UNIT_MS, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable(
+      "colmig.max_replication_lag",
+      "Backfills wait while a standby's replay lags more than this (0: off).", nullptr,
+      &max_replication_lag_mb, max_replication_lag_mb, 0, INT_MAX, PGC_SUSET, GUC_UNIT_MB,
+      nullptr, nullptr, nullptr);
+  DefineCustomIntVariable(
+      "colmig.max_replication_lag_time",
+      "Backfills wait while a standby's replay_lag exceeds this (0: off).", nullptr,
+      &max_replication_lag_time_ms, max_replication_lag_time_ms, 0, INT_MAX, PGC_SUSET,
+      GUC_UNIT_MS, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("colmig.max_wal_rate",
+                          "Most WAL a backfill may write per second (0: off).", nullptr,
+                          &max_wal_rate_mb, max_wal_rate_mb, 0, INT_MAX, PGC_SUSET,
+                          GUC_UNIT_MB, nullptr, nullptr, nullptr);
+  DefineCustomBoolVariable("colmig.wait_for_autovacuum",
+                           "Backfills wait while autovacuum works on their table.",
+                           nullptr, &wait_for_autovacuum, wait_for_autovacuum, PGC_SUSET,
+                           0, nullptr, nullptr, nullptr);
+  DefineCustomStringVariable(
+      "colmig.run_window", "Daily window in which jobs work, e.g. 01:00-05:00.",
+      "Empty: any time. A job's window_start/window_end override it.", &run_window, "",
+      PGC_SUSET, 0, check_run_window, nullptr, nullptr);
   MarkGUCPrefixReserved("colmig");
 }
 

@@ -12,6 +12,15 @@ extern int batch_size;
 extern int batch_pause_ms;
 extern int max_workers;
 extern int launcher_naptime_s;
+extern int batch_target_ms;
+extern int batch_size_min;
+extern int batch_size_max;
+extern int batch_statement_timeout_ms;
+extern int max_replication_lag_mb;
+extern int max_replication_lag_time_ms;
+extern int max_wal_rate_mb;
+extern bool wait_for_autovacuum;
+extern char *run_window;
 
 void define_all();
 

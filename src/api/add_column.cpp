@@ -25,6 +25,10 @@ struct Request {
   std::optional<std::string> backfill_expr;
   bool not_null;
   std::optional<std::int32_t> batch_size;
+  bool throttle = true;
+  // time values as text ("01:00:00"), both or neither.
+  std::optional<std::string> window_start;
+  std::optional<std::string> window_end;
 };
 
 Request read_arguments(FunctionCallInfo fcinfo) {
@@ -41,6 +45,10 @@ Request read_arguments(FunctionCallInfo fcinfo) {
   request.not_null = PG_GETARG_BOOL(5);
   if (!PG_ARGISNULL(6))
     request.batch_size = PG_GETARG_INT32(6);
+  api::require_argument(fcinfo, 7, "throttle");
+  request.throttle = PG_GETARG_BOOL(7);
+  request.window_start = api::optional_datum_text(fcinfo, 8);
+  request.window_end = api::optional_datum_text(fcinfo, 9);
   return request;
 }
 
@@ -50,6 +58,12 @@ void check_arguments(const Request &request) {
   if (request.batch_size && *request.batch_size <= 0)
     pg::raise("22023", "batch_size must be greater than zero, not " +
                            std::to_string(*request.batch_size));
+  if (request.window_start.has_value() != request.window_end.has_value())
+    pg::raise("22023", "window_start and window_end go together",
+              "Give both, e.g. window_start => '01:00', window_end => '05:00'.");
+  if (request.window_start && *request.window_start == *request.window_end)
+    pg::raise("22023", "window_start and window_end must differ",
+              "Leave both NULL to let the job run at any time.");
   if (request.not_null && !request.default_expr && !request.backfill_expr)
     pg::raise("22023", "not_null needs default_expr or backfill_expr",
               "Existing rows would have no value for column \"" + request.column + "\".",
@@ -85,8 +99,8 @@ std::int64_t insert_job(const Request &request, const api::TargetTable &table,
   pg::execute(R"sql(
 INSERT INTO colmig.jobs (relid, relation, column_name, column_type, default_expr,
                          backfill_expr, default_volatile, not_null, batch_size,
-                         search_path, owner)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                         search_path, owner, throttle, window_start, window_end)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::time, $14::time)
 RETURNING job_id)sql",
               {pg::oid_param(table.relid), pg::text_param(table.qualified_name),
                pg::text_param(request.column), pg::text_param(type.sql_name),
@@ -95,7 +109,9 @@ RETURNING job_id)sql",
                pg::bool_param(request.not_null),
                request.batch_size ? pg::int4_param(*request.batch_size)
                                   : pg::Param{INT4OID, 0, true},
-               pg::text_param(search_path), pg::oid_param(owner)});
+               pg::text_param(search_path), pg::oid_param(owner),
+               pg::bool_param(request.throttle), pg::text_param(request.window_start),
+               pg::text_param(request.window_end)});
   return *pg::get_int64(0, 0);
 }
 

@@ -5,6 +5,7 @@
 extern "C" {
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 }
 
 namespace colmig::api {
@@ -32,6 +33,18 @@ std::optional<std::string> optional_text_argument(FunctionCallInfo fcinfo, int i
   if (PG_ARGISNULL(index))
     return std::nullopt;
   return text_argument(fcinfo, index);
+}
+
+std::optional<std::string> optional_datum_text(FunctionCallInfo fcinfo, int index) {
+  if (PG_ARGISNULL(index))
+    return std::nullopt;
+  return std::string(pg::call([&] {
+    Oid type = get_fn_expr_argtype(fcinfo->flinfo, index);
+    Oid output;
+    bool varlena;
+    getTypeOutputInfo(type, &output, &varlena);
+    return OidOutputFunctionCall(output, PG_GETARG_DATUM(index));
+  }));
 }
 
 void require_argument(FunctionCallInfo fcinfo, int index, const char *name) {

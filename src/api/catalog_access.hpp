@@ -28,6 +28,8 @@ private:
 // The raw argument helpers shared by the SQL functions.
 std::string text_argument(FunctionCallInfo fcinfo, int index);
 std::optional<std::string> optional_text_argument(FunctionCallInfo fcinfo, int index);
+// Any argument as its type's text output (e.g. a time), or nothing if NULL.
+std::optional<std::string> optional_datum_text(FunctionCallInfo fcinfo, int index);
 void require_argument(FunctionCallInfo fcinfo, int index, const char *name);
 
 } // namespace colmig::api

@@ -10,7 +10,9 @@ const char *const kSelectJob = R"sql(
 SELECT job_id, relid::int8, relation, column_name::text, column_type,
        default_expr, backfill_expr, default_volatile, not_null,
        batch_size::int8, search_path, owner::int8, state, phase,
-       cleanup_needed, cursor_page, end_page, rows_done
+       cleanup_needed, cursor_page, end_page, rows_done, throttle,
+       (extract(hour FROM window_start) * 60 + extract(minute FROM window_start))::int8,
+       (extract(hour FROM window_end) * 60 + extract(minute FROM window_end))::int8
   FROM colmig.jobs WHERE job_id = $1)sql";
 
 void update(const char *sql, std::initializer_list<pg::Param> params) {
@@ -52,6 +54,11 @@ std::optional<Job> load_job(std::int64_t job_id) {
   job.cursor_page = *pg::get_int64(0, 15);
   job.end_page = pg::get_int64(0, 16);
   job.rows_done = *pg::get_int64(0, 17);
+  job.throttle = *pg::get_bool(0, 18);
+  if (auto start = pg::get_int64(0, 19))
+    job.window_start_minute = static_cast<int>(*start);
+  if (auto end = pg::get_int64(0, 20))
+    job.window_end_minute = static_cast<int>(*end);
   return job;
 }
 
@@ -134,6 +141,7 @@ void advance_cursor(std::int64_t job_id, std::int64_t cursor_page,
   update(R"sql(
 UPDATE colmig.jobs
    SET cursor_page = $2, rows_done = rows_done + $3, current_batch_size = $4,
+       throttled = NULL,
        rows_per_second = (rows_done + $3) / greatest(0.001,
            extract(epoch FROM clock_timestamp() - backfill_started_at)::float8),
        updated_at = now()
@@ -146,6 +154,11 @@ void record_lock_retry(std::int64_t job_id, const std::string &error) {
   update("UPDATE colmig.jobs SET lock_retries = lock_retries + 1, "
          "last_error = $2, updated_at = now() WHERE job_id = $1",
          {pg::int8_param(job_id), pg::text_param(error)});
+}
+
+void set_throttled(std::int64_t job_id, const std::optional<std::string> &reason) {
+  update("UPDATE colmig.jobs SET throttled = $2, updated_at = now() WHERE job_id = $1",
+         {pg::int8_param(job_id), pg::text_param(reason)});
 }
 
 void mark_succeeded(std::int64_t job_id) {

@@ -25,6 +25,10 @@ struct Job {
   bool default_volatile = false;
   bool not_null = false;
   std::optional<std::int32_t> batch_size;
+  bool throttle = true;
+  // The job's own run window in minutes since midnight, or none.
+  std::optional<int> window_start_minute;
+  std::optional<int> window_end_minute;
   std::string search_path;
   Oid owner = InvalidOid;
   core::JobState state = core::JobState::queued;
@@ -61,6 +65,8 @@ void set_cleanup_needed(std::int64_t job_id, bool needed);
 void advance_cursor(std::int64_t job_id, std::int64_t cursor_page,
                     std::int64_t rows_added, std::int64_t batch_rows);
 void record_lock_retry(std::int64_t job_id, const std::string &error);
+// Why the worker holds back now (shown in colmig.progress), or nothing.
+void set_throttled(std::int64_t job_id, const std::optional<std::string> &reason);
 // Records that every step ran. A job paused or cancelled meanwhile keeps
 // that state with phase 'done'; resuming it only marks it succeeded.
 void mark_succeeded(std::int64_t job_id);

@@ -24,12 +24,16 @@ void BatchController::record(std::int64_t rows, double seconds) {
   if (rows <= 0 || !(seconds > 0))
     return;
   const double measured = static_cast<double>(rows) / seconds;
+  if (!std::isfinite(measured))
+    return;
   rate_ = rate_ == 0 ? measured
                      : (1.0 - target_.smoothing) * rate_ + target_.smoothing * measured;
   if (fixed_)
     return;
   const double wanted = rate_ * target_.target_seconds;
-  rows_ = clamp(std::min(wanted, static_cast<double>(rows_) * target_.max_growth));
+  // Floored: rounding the grown size up could exceed the growth bound.
+  rows_ = clamp(
+      std::floor(std::min(wanted, static_cast<double>(rows_) * target_.max_growth)));
 }
 
 void BatchController::halve() {

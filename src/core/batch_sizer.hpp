@@ -27,6 +27,7 @@ public:
   void record(std::int64_t rows_seen, std::uint64_t pages);
 
   std::int64_t rows_per_batch() const { return rows_per_batch_; }
+  void set_rows_per_batch(std::int64_t rows) { rows_per_batch_ = rows > 0 ? rows : 1; }
   double rows_per_page() const { return rows_per_page_; }
 
   // Upper bound on pages in one batch, however sparse the table is.

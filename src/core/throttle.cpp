@@ -58,8 +58,11 @@ int RunWindow::minutes_until_open(int minute_of_day) const {
 
 std::optional<std::optional<RunWindow>> parse_run_window(std::string_view text) {
   std::string trimmed = trim(text);
-  if (trimmed.empty())
-    return std::optional<RunWindow>{};
+  std::optional<std::optional<RunWindow>> result;
+  if (trimmed.empty()) {
+    result.emplace(std::nullopt); // valid: no window
+    return result;
+  }
   auto dash = trimmed.find('-');
   if (dash == std::string::npos)
     return std::nullopt;
@@ -67,7 +70,12 @@ std::optional<std::optional<RunWindow>> parse_run_window(std::string_view text) 
   auto end = parse_clock(trim(std::string_view(trimmed).substr(dash + 1)));
   if (!start || !end)
     return std::nullopt;
-  return std::optional<RunWindow>{RunWindow{*start % kMinutesPerDay, *end % kMinutesPerDay}};
+  result.emplace(RunWindow{*start % kMinutesPerDay, *end % kMinutesPerDay});
+  return result;
+}
+
+bool is_valid_run_window(std::string_view text) {
+  return parse_run_window(text).has_value();
 }
 
 std::string format_run_window(const RunWindow &window) {
@@ -104,8 +112,8 @@ ThrottleDecision decide_throttle(const HealthSignals &signals,
       *signals.replication_lag_bytes > limits.max_lag_bytes)
     return {kRecheckSeconds,
             "replication lag " +
-                format_bytes(static_cast<double>(*signals.replication_lag_bytes)) + " > " +
-                format_bytes(static_cast<double>(limits.max_lag_bytes))};
+                format_bytes(static_cast<double>(*signals.replication_lag_bytes)) +
+                " > " + format_bytes(static_cast<double>(limits.max_lag_bytes))};
   if (limits.max_lag_seconds > 0 && signals.replication_lag_seconds &&
       *signals.replication_lag_seconds > limits.max_lag_seconds)
     return {kRecheckSeconds, "replication lag " +
@@ -118,7 +126,8 @@ ThrottleDecision decide_throttle(const HealthSignals &signals,
       signals.last_batch_seconds > 0) {
     // Stretch the last batch's WAL over the time the cap allows for it.
     const double bytes = signals.job_wal_bytes_per_second * signals.last_batch_seconds;
-    const double wait = bytes / limits.max_wal_bytes_per_second - signals.last_batch_seconds;
+    const double wait =
+        bytes / limits.max_wal_bytes_per_second - signals.last_batch_seconds;
     return {wait, "WAL rate " + format_bytes(signals.job_wal_bytes_per_second) + "/s > " +
                       format_bytes(limits.max_wal_bytes_per_second) + "/s"};
   }

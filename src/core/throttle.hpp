@@ -25,6 +25,7 @@ struct RunWindow {
 // "HH:MM-HH:MM"; empty text is no window; nothing when malformed.
 std::optional<std::optional<RunWindow>> parse_run_window(std::string_view text);
 std::string format_run_window(const RunWindow &window);
+bool is_valid_run_window(std::string_view text);
 
 struct HealthSignals {
   int minute_of_day = 0;
@@ -39,8 +40,8 @@ struct HealthSignals {
 
 struct ThrottleLimits {
   std::optional<RunWindow> window;
-  std::int64_t max_lag_bytes = 0;     // <= 0: off
-  double max_lag_seconds = 0;         // <= 0: off
+  std::int64_t max_lag_bytes = 0;      // <= 0: off
+  double max_lag_seconds = 0;          // <= 0: off
   double max_wal_bytes_per_second = 0; // <= 0: off
   bool wait_for_autovacuum = false;
 };
@@ -51,7 +52,8 @@ struct ThrottleDecision {
   std::string reason; // e.g. "replication lag 80MB > 64MB"
 };
 
-ThrottleDecision decide_throttle(const HealthSignals &signals, const ThrottleLimits &limits);
+ThrottleDecision decide_throttle(const HealthSignals &signals,
+                                 const ThrottleLimits &limits);
 
 // 83886080 -> "80MB"
 std::string format_bytes(double bytes);

@@ -1,18 +1,30 @@
 #include "runner/backfill.hpp"
+#include "core/batch_controller.hpp"
 #include "core/batch_sizer.hpp"
 
 #include "guc.hpp"
 #include "pg/spi.hpp"
 #include "pg/transaction.hpp"
+#include "runner/health.hpp"
 #include "runner/job_scope.hpp"
 #include "runner/locked_step.hpp"
 #include "worker/bgworker_main.hpp"
 
+#include <chrono>
 #include <string>
+
+extern "C" {
+#include "utils/errcodes.h"
+}
 
 namespace colmig::runner {
 
 namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// After application sessions were found waiting on a batch's row locks.
+constexpr long kContentionBackoffMs = 200;
 
 std::string tid_text(std::uint64_t page) { return "(" + std::to_string(page) + ",0)"; }
 
@@ -24,60 +36,130 @@ double rows_per_page_estimate(Oid relid) {
   return pg::result_rows() > 0 ? pg::get_float8(0, 0).value_or(0) : 0;
 }
 
+std::int64_t wal_insert_position() {
+  pg::execute("SELECT pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_insert_lsn(), "
+              "'0/0')::int8");
+  return pg::get_int64(0, 0).value_or(0);
+}
+
+// Application sessions waiting for a lock this backend holds, read while
+// the batch still holds its row locks.
+std::int64_t sessions_waiting_on_us() {
+  pg::execute("SELECT count(*)::int8 FROM pg_catalog.pg_stat_activity "
+              "WHERE wait_event_type = 'Lock' "
+              "AND pg_catalog.pg_backend_pid() = ANY (pg_catalog.pg_blocking_pids(pid))");
+  return pg::get_int64(0, 0).value_or(0);
+}
+
+core::BatchTarget target_from_settings() {
+  core::BatchTarget target;
+  target.target_seconds = guc::batch_target_ms / 1000.0;
+  target.min_rows = guc::batch_size_min;
+  target.max_rows = guc::batch_size_max;
+  return target;
+}
+
+struct BatchOutcome {
+  bool stopped = false;
+  bool finished = false;
+  core::PageRange range{};
+  std::uint64_t rows = 0;
+  std::int64_t wal_bytes = 0;
+  std::int64_t waiting_sessions = 0;
+};
+
 } // namespace
 
-StepResult run_batches(catalog::Job &job, const Statements &sql,
+StepResult run_batches(catalog::Job &job, const Statements &sql, bool is_sweep,
                        const std::function<void()> &finish) {
-  const std::int64_t rows_per_batch = job.batch_size ? *job.batch_size : guc::batch_size;
+  // The first pass skips rows the application has locked; the sweep must
+  // see every row, so it waits for them, at most colmig.lock_timeout a time.
+  const std::string batch_sql = sql.backfill_batch(!is_sweep);
+  const std::string statement_timeout =
+      std::to_string(guc::batch_statement_timeout_ms) + "ms";
+  const std::string lock_timeout = std::to_string(guc::lock_timeout_ms) + "ms";
+
   double rows_per_page = 0;
   pg::in_transaction("colmig: planning batches",
                      [&] { rows_per_page = rows_per_page_estimate(job.relid); });
-  core::BatchSizer sizer(rows_per_batch, rows_per_page);
-  const std::string batch_sql = sql.backfill_batch();
+  const bool fixed = job.batch_size.has_value();
+  core::BatchController controller(target_from_settings(),
+                                   fixed ? *job.batch_size : guc::batch_size, fixed);
+  core::BatchSizer sizer(controller.rows(), rows_per_page);
+  Throttle throttle(job);
+  LastBatch last;
   const auto end_page = static_cast<std::uint64_t>(job.end_page.value_or(0));
 
-  int conflicts = 0;
-  for (;;) {
-    bool stopped = false;
-    bool finished = false;
-    core::PageRange range{};
-    std::uint64_t rows = 0;
+  for (int conflicts = 0;;) {
+    if (!throttle.hold_back(last))
+      return StepResult::stopped;
+    sizer.set_rows_per_batch(controller.rows());
+    BatchOutcome batch;
+    const auto started = Clock::now();
     try {
       pg::in_transaction(batch_sql.c_str(), [&] {
         if (catalog::state_for_step(job.id) != core::JobState::running) {
-          stopped = true;
+          batch.stopped = true;
           return;
         }
-        range = sizer.next(static_cast<std::uint64_t>(job.cursor_page), end_page);
-        if (range.first >= range.end) {
+        batch.range = sizer.next(static_cast<std::uint64_t>(job.cursor_page), end_page);
+        if (batch.range.first >= batch.range.end) {
           finish();
-          finished = true;
+          batch.finished = true;
           return;
         }
+        pg::set_local("statement_timeout", statement_timeout.c_str());
+        pg::set_local("lock_timeout", lock_timeout.c_str());
+        // A crash loses a batch's rows and its cursor together: redone.
+        pg::set_local("synchronous_commit", "off");
+        const std::int64_t wal_before = wal_insert_position();
         {
           AsJobOwner owner(job);
-          rows = pg::execute(batch_sql, {pg::text_param(tid_text(range.first)),
-                                         pg::text_param(tid_text(range.end))});
+          batch.rows =
+              pg::execute(batch_sql, {pg::text_param(tid_text(batch.range.first)),
+                                      pg::text_param(tid_text(batch.range.end))});
         }
-        catalog::advance_cursor(job.id, static_cast<std::int64_t>(range.end),
-                                static_cast<std::int64_t>(rows), sizer.rows_per_batch());
+        batch.wal_bytes = wal_insert_position() - wal_before;
+        batch.waiting_sessions = sessions_waiting_on_us();
+        catalog::advance_cursor(job.id, static_cast<std::int64_t>(batch.range.end),
+                                static_cast<std::int64_t>(batch.rows), controller.rows());
       });
     } catch (const pg::Error &error) {
+      if (error.sqlerrcode() == ERRCODE_QUERY_CANCELED) {
+        // statement_timeout: the same range again, half as large.
+        elog(LOG, "colmig: job %ld batch of %ld rows timed out; halving it",
+             static_cast<long>(job.id), static_cast<long>(controller.rows()));
+        controller.halve();
+        continue;
+      }
       // The batch rolled back with its cursor: the same range again, after
       // the back-off (an application lock, a deadlock).
       wait_before_retry(job, error, conflicts);
+      controller.halve();
       continue;
     }
     conflicts = 0;
-    if (stopped)
+    if (batch.stopped)
       return StepResult::stopped;
-    if (finished)
+    if (batch.finished)
       return StepResult::done;
-    job.cursor_page = static_cast<std::int64_t>(range.end);
-    job.rows_done += static_cast<std::int64_t>(rows);
-    sizer.record(static_cast<std::int64_t>(rows), range.end - range.first);
-    if (guc::batch_pause_ms > 0)
+
+    const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    const std::uint64_t pages = batch.range.end - batch.range.first;
+    job.cursor_page = static_cast<std::int64_t>(batch.range.end);
+    job.rows_done += static_cast<std::int64_t>(batch.rows);
+    // The controller works in rows the batch covered (filled or not), the
+    // sizer maps rows to pages with what it learned of the table.
+    controller.record(static_cast<std::int64_t>(pages * sizer.rows_per_page()), seconds);
+    sizer.record(static_cast<std::int64_t>(batch.rows), pages);
+    last = {seconds, static_cast<double>(batch.wal_bytes)};
+    if (batch.waiting_sessions > 0) {
+      // Someone waited on our row locks: smaller batches, and room now.
+      controller.halve();
+      worker::wait_for_latch(kContentionBackoffMs);
+    } else if (job.throttle && guc::batch_pause_ms > 0) {
       worker::wait_for_latch(guc::batch_pause_ms);
+    }
   }
 }
 

@@ -12,7 +12,9 @@ namespace colmig::runner {
 // Runs batches from the job's cursor up to its end page. When the range is
 // done, `finish` runs in the last batch's transaction (it commits the next
 // phase), so a crash never repeats or skips the phase change.
-StepResult run_batches(catalog::Job &job, const Statements &sql,
+// The sweep (`is_sweep`) waits for rows the application has locked; the
+// first pass skips them.
+StepResult run_batches(catalog::Job &job, const Statements &sql, bool is_sweep,
                        const std::function<void()> &finish);
 
 } // namespace colmig::runner

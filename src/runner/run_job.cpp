@@ -147,7 +147,7 @@ private:
       });
     case StepKind::backfill:
     case StepKind::sweep:
-      return run_batches(job_, sql_, [&] {
+      return run_batches(job_, sql_, step == StepKind::sweep, [&] {
         // The sweep covers the table as it is now: rows that moved behind
         // the cursor while the backfill ran are found again.
         std::optional<std::int64_t> end;

@@ -93,15 +93,17 @@ std::string Statements::drop_fill_function() const {
   return "DROP FUNCTION IF EXISTS " + function_ + "()";
 }
 
-std::string Statements::backfill_batch() const {
+std::string Statements::backfill_batch(bool skip_locked) const {
   // The page range bounds both sides of the self-join, so each batch reads
   // only its own pages (TID range scans), whatever join the planner picks.
   const std::string range =
       "ctid >= $1::text::tid AND " + alias_ + ".ctid < $2::text::tid";
   return "WITH src AS (SELECT " + alias_ + ".ctid AS row_id, " + fill_expr() +
          " AS value FROM ONLY " + table_ + " AS " + alias_ + " WHERE " + alias_ + "." +
-         range + " AND " + alias_ + "." + column_ + " IS NULL) UPDATE ONLY " + table_ +
-         " AS " + alias_ + " SET " + column_ + " = src.value FROM src WHERE " + alias_ +
+         range + " AND " + alias_ + "." + column_ + " IS NULL" +
+         (skip_locked ? " FOR NO KEY UPDATE OF " + alias_ + " SKIP LOCKED" : "") +
+         ") UPDATE ONLY " + table_ + " AS " + alias_ + " SET " + column_ +
+         " = src.value FROM src WHERE " + alias_ +
          ".ctid = src.row_id AND src.value IS NOT NULL AND " + alias_ + "." + range;
 }
 

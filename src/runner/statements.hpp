@@ -20,8 +20,10 @@ public:
   std::string create_fill_triggers() const;
   std::string drop_fill_triggers() const;
   std::string drop_fill_function() const;
-  // $1, $2: first and end page of the batch, as text.
-  std::string backfill_batch() const;
+  // $1, $2: first and end page of the batch, as text. With `skip_locked`
+  // rows an application has locked are left for later instead of waited
+  // for (the sweep takes them, waiting at most colmig.lock_timeout).
+  std::string backfill_batch(bool skip_locked) const;
   std::string add_not_null_check() const;
   std::string validate_not_null_check() const;
   std::string set_not_null() const;

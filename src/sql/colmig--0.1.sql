@@ -15,7 +15,10 @@ CREATE TABLE colmig.jobs (
     backfill_expr       text,
     default_volatile    boolean NOT NULL DEFAULT false,
     not_null            boolean NOT NULL DEFAULT false,
-    batch_size          integer CHECK (batch_size > 0),   -- NULL: colmig.batch_size
+    batch_size          integer CHECK (batch_size > 0),   -- NULL: adaptive
+    throttle            boolean NOT NULL DEFAULT true,    -- false: no health waits
+    window_start        time,                   -- NULL: colmig.run_window
+    window_end          time,
     search_path         text NOT NULL,          -- the creator's, used for every statement
     owner               oid NOT NULL,           -- the role the job runs as
     state               text NOT NULL DEFAULT 'queued'
@@ -29,6 +32,7 @@ CREATE TABLE colmig.jobs (
     rows_total          bigint,
     rows_per_second     double precision,
     current_batch_size  integer,
+    throttled           text,                   -- why the worker holds back now
     lock_retries        integer NOT NULL DEFAULT 0,
     last_error          text,
     last_sqlstate       text,
@@ -108,6 +112,7 @@ SELECT j.job_id,
                     * ((j.end_page - j.cursor_page)::float8 / j.cursor_page))
        END AS eta,
        j.current_batch_size AS batch_size,
+       j.throttled,
        j.lock_retries,
        l.pid AS worker_pid,
        j.last_error,
@@ -134,7 +139,10 @@ CREATE FUNCTION colmig.add_column(
     default_expr text DEFAULT NULL,
     backfill_expr text DEFAULT NULL,
     not_null boolean DEFAULT false,
-    batch_size integer DEFAULT NULL)
+    batch_size integer DEFAULT NULL,
+    throttle boolean DEFAULT true,
+    window_start time DEFAULT NULL,
+    window_end time DEFAULT NULL)
 RETURNS bigint
 LANGUAGE C CALLED ON NULL INPUT VOLATILE
 AS 'MODULE_PATHNAME', 'colmig_add_column';

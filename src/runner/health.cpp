@@ -1,0 +1,95 @@
+#include "runner/health.hpp"
+
+#include "guc.hpp"
+#include "pg/spi.hpp"
+#include "pg/transaction.hpp"
+#include "worker/bgworker_main.hpp"
+
+namespace colmig::runner {
+
+namespace {
+
+constexpr double kBytesPerMegabyte = 1024.0 * 1024.0;
+
+core::HealthSignals read_signals(Oid relid) {
+  pg::execute(R"sql(
+SELECT (extract(hour FROM localtime) * 60 + extract(minute FROM localtime))::int8,
+       (SELECT max(pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), replay_lsn))::int8
+          FROM pg_catalog.pg_stat_replication),
+       (SELECT extract(epoch FROM max(replay_lag))::float8 FROM pg_catalog.pg_stat_replication),
+       EXISTS (SELECT 1 FROM pg_catalog.pg_stat_progress_vacuum v
+                 JOIN pg_catalog.pg_stat_activity a ON a.pid = v.pid
+                WHERE v.relid = $1 AND a.backend_type = 'autovacuum worker'))sql",
+              {pg::oid_param(relid)});
+  core::HealthSignals signals;
+  signals.minute_of_day = static_cast<int>(pg::get_int64(0, 0).value_or(0));
+  signals.replication_lag_bytes = pg::get_int64(0, 1);
+  signals.replication_lag_seconds = pg::get_float8(0, 2);
+  signals.autovacuum_on_table = pg::get_bool(0, 3).value_or(false);
+  return signals;
+}
+
+} // namespace
+
+core::ThrottleLimits Throttle::limits() const {
+  core::ThrottleLimits limits;
+  if (job_.window_start_minute && job_.window_end_minute)
+    limits.window = core::RunWindow{*job_.window_start_minute, *job_.window_end_minute};
+  else if (auto global = core::parse_run_window(guc::run_window ? guc::run_window : ""))
+    limits.window = *global;
+  limits.max_lag_bytes =
+      static_cast<std::int64_t>(guc::max_replication_lag_mb) * 1024 * 1024;
+  limits.max_lag_seconds = guc::max_replication_lag_time_ms / 1000.0;
+  limits.max_wal_bytes_per_second = guc::max_wal_rate_mb * kBytesPerMegabyte;
+  limits.wait_for_autovacuum = guc::wait_for_autovacuum;
+  return limits;
+}
+
+void Throttle::announce(const std::optional<std::string> &reason) {
+  if (reason == reason_)
+    return;
+  if (reason)
+    elog(LOG, "colmig: job %ld holds back: %s", static_cast<long>(job_.id),
+         reason->c_str());
+  else
+    elog(LOG, "colmig: job %ld goes on after holding back %.1f s (%s)",
+         static_cast<long>(job_.id), held_seconds_, reason_->c_str());
+  if (!reason)
+    held_seconds_ = 0;
+  reason_ = reason;
+  pg::in_transaction("colmig: recording throttle",
+                     [&] { catalog::set_throttled(job_.id, reason_); });
+}
+
+bool Throttle::hold_back(LastBatch &last) {
+  if (!job_.throttle)
+    return true;
+  for (;;) {
+    core::HealthSignals signals;
+    std::optional<core::JobState> state;
+    pg::in_transaction("colmig: reading health signals", [&] {
+      state = catalog::load_state(job_.id);
+      signals = read_signals(job_.relid);
+    });
+    if (state != core::JobState::running) {
+      announce(std::nullopt);
+      return false;
+    }
+    if (last.seconds > 0) {
+      signals.last_batch_seconds = last.seconds;
+      signals.job_wal_bytes_per_second = last.wal_bytes / last.seconds;
+    }
+    core::ThrottleDecision decision = core::decide_throttle(signals, limits());
+    if (!decision.wait_seconds) {
+      announce(std::nullopt);
+      return true;
+    }
+    announce(decision.reason);
+    // The batch's WAL is paid for by this wait.
+    last.wal_bytes = 0;
+    held_seconds_ += *decision.wait_seconds;
+    worker::wait_for_latch(static_cast<long>(*decision.wait_seconds * 1000.0) + 1);
+  }
+}
+
+} // namespace colmig::runner

@@ -1,0 +1,36 @@
+// Holding back for the health of the database: before each batch the
+// worker reads the signals (replication lag, autovacuum on the table, the
+// time of day, the WAL its last batch wrote), lets core::decide_throttle
+// judge them, and waits while it says so. The reason is shown in
+// colmig.progress.throttled and logged when a wait starts and ends.
+#pragma once
+#include "core/throttle.hpp"
+
+#include "catalog/job.hpp"
+
+namespace colmig::runner {
+
+struct LastBatch {
+  double seconds = 0;
+  double wal_bytes = 0;
+};
+
+class Throttle {
+public:
+  explicit Throttle(const catalog::Job &job) : job_(job) {}
+
+  // Waits until the job may go on. False when the job stopped meanwhile
+  // (paused or cancelled). `last` is the batch before; its WAL is used up
+  // once the worker has held back for it.
+  bool hold_back(LastBatch &last);
+
+private:
+  const catalog::Job &job_;
+  std::optional<std::string> reason_;
+  double held_seconds_ = 0;
+
+  core::ThrottleLimits limits() const;
+  void announce(const std::optional<std::string> &reason);
+};
+
+} // namespace colmig::runner
