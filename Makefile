@@ -20,7 +20,7 @@ TEMP_CONFIG = $(abspath test/colmig.conf)
 REGRESS = setup add_column_errors add_column_fast add_column_backfill job_control progress
 REGRESS_OPTS = --temp-instance=$(abspath tmp_check_regress) \
                --temp-config=$(TEMP_CONFIG) --load-extension=colmig
-ISOLATION = lock_retry lock_retry_exhausted
+ISOLATION = lock_retry lock_retry_exhausted row_locks
 ISOLATION_OPTS = --temp-instance=$(abspath tmp_check_isolation) \
                  --temp-config=$(TEMP_CONFIG) --load-extension=colmig \
                  --inputdir=test/isolation --outputdir=output_iso
