@@ -51,11 +51,18 @@ SELECT try($$SELECT colmig.add_column('orders', 'c', 'int', not_null => true)$$)
 SELECT try($$SELECT colmig.add_column('orders', 'c', 'int', backfill_expr => 'qty', batch_size => 0)$$);
 SELECT try($$SELECT colmig.add_column('orders', 'c', 'int', backfill_expr => 'qty', batch_size => -5)$$);
 
+-- run windows come in pairs, and a window of no time is refused
+SELECT try($$SELECT colmig.add_column('orders', 'c', 'int', window_start => '01:00')$$);
+SELECT try($$SELECT colmig.add_column('orders', 'c', 'int', window_end => '05:00')$$);
+SELECT try($$SELECT colmig.add_column('orders', 'c', 'int', window_start => '01:00', window_end => '01:00')$$);
+SELECT try($$SELECT colmig.add_column('orders', 'c', 'int', window_start => '25:00', window_end => '01:00')$$);
+
 -- NULL arguments
 SELECT try($$SELECT colmig.add_column(NULL, 'c', 'int')$$);
 SELECT try($$SELECT colmig.add_column('orders', NULL, 'int')$$);
 SELECT try($$SELECT colmig.add_column('orders', 'c', NULL)$$);
 SELECT try($$SELECT colmig.add_column('orders', 'c', 'int', not_null => NULL)$$);
+SELECT try($$SELECT colmig.add_column('orders', 'c', 'int', throttle => NULL)$$);
 
 -- job functions on jobs that do not exist
 SELECT try($$SELECT colmig.pause(-1)$$);

@@ -105,5 +105,24 @@ SELECT colmig.add_column('items', 'unclaimed', 'int', batch_size => 100,
     AS job_unclaimed \gset
 SELECT try(format('SELECT colmig.wait(%s)', :job_unclaimed));
 
+-- Outside its run window a job waits before its first step, and says why.
+SELECT colmig.add_column('items', 'later', 'int', backfill_expr => 'weight',
+                         window_start => (localtime + interval '2 hours')::time,
+                         window_end => (localtime + interval '3 hours')::time) AS job_later \gset
+SELECT wait_until(format($$SELECT throttled LIKE 'outside run window __:__-__:__'
+                             FROM colmig.progress WHERE job_id = %s$$, :job_later));
+SELECT state, phase FROM colmig.progress WHERE job_id = :job_later;
+SELECT count(*) AS later_columns FROM pg_attribute
+ WHERE attrelid = 'items'::regclass AND attname = 'later';
+SELECT colmig.cancel(:job_later);
+SELECT colmig.wait(:job_later);
+
+-- throttle => false ignores the window (and every health signal).
+SELECT colmig.add_column('items', 'now_please', 'int', backfill_expr => 'weight',
+                         throttle => false,
+                         window_start => (localtime + interval '2 hours')::time,
+                         window_end => (localtime + interval '3 hours')::time) AS job_now \gset
+SELECT colmig.wait(:job_now);
+
 DROP SCHEMA hijack CASCADE;
 DROP TABLE items;

@@ -12,7 +12,8 @@ SELECT wait_until('SELECT worker_at_gate()');
 -- While it runs: the worker is visible in pg_stat_activity with its own
 -- backend type and the statement it runs.
 SELECT backend_type, query LIKE 'WITH src AS (SELECT %' AS runs_batch
-  FROM pg_stat_activity WHERE backend_type = 'colmig worker';
+  FROM pg_stat_activity
+ WHERE pid = (SELECT worker_pid FROM colmig.progress WHERE job_id = :job);
 SELECT relation, column_name, operation, state, phase, rows_total, percent,
        worker_pid IS NOT NULL AS has_worker, started_at IS NOT NULL AS started,
        finished_at IS NULL AS unfinished

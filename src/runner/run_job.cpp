@@ -9,6 +9,7 @@
 #include "pg/spi.hpp"
 #include "pg/transaction.hpp"
 #include "runner/backfill.hpp"
+#include "runner/health.hpp"
 #include "runner/job_scope.hpp"
 #include "runner/locked_step.hpp"
 #include "runner/statements.hpp"
@@ -64,7 +65,13 @@ public:
     pg::in_transaction("colmig: checking table",
                        [&] { catalog::check_table_unchanged(job_); });
     StepKind step = current_step();
+    Throttle throttle(job_);
     for (;;) {
+      // Outside its run window (or while a standby lags) a job does not
+      // start its next step either.
+      LastBatch none;
+      if (!throttle.hold_back(none))
+        return after_stop();
       auto next = core::next_step(plan_, step);
       if (run_step(step, next) == StepResult::stopped)
         return after_stop();
