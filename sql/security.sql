@@ -74,7 +74,7 @@ SELECT colmig.add_column('alice_space.target', 'x8', 'int',
     backfill_expr => 'pg_catalog.pg_terminate_backend(pg_catalog.pg_backend_pid())::int') AS job_kill \gset
 SELECT colmig.wait(:job_quoted), colmig.wait(:job_long);
 SELECT try(format('SELECT colmig.wait(%s)', :job_kill));
-SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) AS columns
+SELECT string_agg(quote_ident(attname), ', ' ORDER BY attname) AS columns
   FROM pg_attribute WHERE attrelid = 'alice_space.target'::regclass AND attnum > 0;
 SELECT count(*) AS rows_still_there FROM alice_space.target;
 -- Unicode identifiers and expressions.
