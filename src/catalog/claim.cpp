@@ -24,7 +24,8 @@ bool extension_installed() {
 
 Claim claim_next_job(bool (*skip)(std::int64_t job_id)) {
   pg::execute("SELECT job_id FROM colmig.jobs "
-              "WHERE state IN ('queued', 'running') OR cleanup_needed ORDER BY job_id");
+              "WHERE state IN ('queued', 'running') "
+              "OR (cleanup_needed AND state IN ('failed', 'cancelled')) ORDER BY job_id");
   using Ids = boost::container::vector<std::int64_t, pg::ContextAllocator<std::int64_t>>;
   Ids candidates{pg::ContextAllocator<std::int64_t>(CurrentMemoryContext)};
   for (std::uint64_t row = 0; row < pg::result_rows(); ++row)

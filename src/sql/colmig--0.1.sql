@@ -43,7 +43,8 @@ CREATE TABLE colmig.jobs (
     updated_at          timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX jobs_active ON colmig.jobs (job_id)
-    WHERE state IN ('queued', 'running') OR cleanup_needed;
+    WHERE state IN ('queued', 'running')
+       OR (cleanup_needed AND state IN ('failed', 'cancelled'));
 REVOKE ALL ON colmig.jobs FROM PUBLIC;
 REVOKE ALL ON SEQUENCE colmig.jobs_job_id_seq FROM PUBLIC;
 -- pg_dump keeps the history of finished jobs only: a restored unfinished
