@@ -12,15 +12,16 @@ extern "C" {
 
 namespace colmig::guc {
 
-int lock_timeout_ms = 100;
+int lock_timeout_ms = 50;
 int lock_retries = 50;
 int retry_base_delay_ms = 50;
 int retry_max_delay_ms = 5000;
-int batch_size = 10000;
+int batch_size = 1000;
 int batch_pause_ms = 20;
+double batch_pause_ratio = 2.0;
 int max_workers = 4;
 int launcher_naptime_s = 10;
-int batch_target_ms = 100;
+int batch_target_ms = 50;
 int batch_size_min = 100;
 int batch_size_max = 100000;
 int batch_statement_timeout_ms = 10000;
@@ -73,6 +74,14 @@ void define_all() {
       "Leaves the table, the WAL writer and replicas room between batches.",
       &batch_pause_ms, batch_pause_ms, 0, 60 * 1000, PGC_SUSET, GUC_UNIT_MS, nullptr,
       nullptr, nullptr);
+  DefineCustomRealVariable(
+      "colmig.batch_pause_ratio",
+      "Pause after a batch as a multiple of the batch's duration.",
+      "The pause is the larger of this and colmig.batch_pause; 2.0 keeps the "
+      "worker busy at most a third of the time, leaving CPU and I/O to the "
+      "application.",
+      &batch_pause_ratio, batch_pause_ratio, 0.0, 100.0, PGC_SUSET, 0, nullptr, nullptr,
+      nullptr);
   DefineCustomIntVariable(
       "colmig.max_workers", "Most colmig job workers running at once.",
       "Each takes one of max_worker_processes.", &max_workers, max_workers, 1,

@@ -10,6 +10,7 @@ extern int retry_base_delay_ms;
 extern int retry_max_delay_ms;
 extern int batch_size;
 extern int batch_pause_ms;
+extern double batch_pause_ratio;
 extern int max_workers;
 extern int launcher_naptime_s;
 extern int batch_target_ms;

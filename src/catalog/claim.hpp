@@ -21,7 +21,8 @@ struct Claim {
 };
 
 // Claims the oldest job with work left (queued, running without a live
-// worker, or a helper object to remove) that `skip` does not reject.
+// worker, or a failed or cancelled one with a helper object to remove; a
+// paused job keeps its trigger and waits) that `skip` does not reject.
 // Inside a transaction; the claim outlives it.
 Claim claim_next_job(bool (*skip)(std::int64_t job_id));
 

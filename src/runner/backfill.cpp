@@ -10,6 +10,7 @@
 #include "runner/locked_step.hpp"
 #include "worker/bgworker_main.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 
@@ -157,8 +158,12 @@ StepResult run_batches(catalog::Job &job, const Statements &sql, bool is_sweep,
       // Someone waited on our row locks: smaller batches, and room now.
       controller.halve();
       worker::wait_for_latch(kContentionBackoffMs);
-    } else if (job.throttle && guc::batch_pause_ms > 0) {
-      worker::wait_for_latch(guc::batch_pause_ms);
+    } else if (job.throttle) {
+      const long pause =
+          std::max(static_cast<long>(guc::batch_pause_ms),
+                   static_cast<long>(seconds * guc::batch_pause_ratio * 1000));
+      if (pause > 0)
+        worker::wait_for_latch(pause);
     }
   }
 }

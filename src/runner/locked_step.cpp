@@ -71,6 +71,10 @@ StepResult run_locked_step(const catalog::Job &job, const char *activity,
           return;
         }
         pg::set_local("lock_timeout", timeout.c_str());
+        // Not waiting for the WAL flush shortens the time the lock is held.
+        // A crash may lose the commit, and with it the phase change in the
+        // same transaction: the step simply runs again.
+        pg::set_local("synchronous_commit", "off");
         work();
       });
       return stopped ? StepResult::stopped : StepResult::done;

@@ -133,19 +133,21 @@ private:
         complete(next);
       });
     case StepKind::add_column_for_backfill:
+      // The fill function first, in a transaction of its own that locks no
+      // table: the ACCESS EXCLUSIVE moment below stays as short as it can.
+      // Created by the worker in colmig's schema; SECURITY INVOKER, so it
+      // runs with the rights of whoever writes the row.
+      pg::in_transaction("colmig: creating the fill function", [&] {
+        pg::GucScope path;
+        path.set("search_path", job_.search_path.c_str());
+        pg::execute(sql_.create_fill_function());
+        catalog::set_cleanup_needed(job_.id, true);
+      });
       return run_locked_step(job_, activity, [&] {
         as_owner(sql_.add_column_bare());
         if (job_.default_expr)
           as_owner(sql_.set_default());
-        {
-          // Created by the worker in colmig's schema; SECURITY INVOKER, so
-          // it runs with the rights of whoever writes the row.
-          pg::GucScope path;
-          path.set("search_path", job_.search_path.c_str());
-          pg::execute(sql_.create_fill_function());
-        }
         as_owner(sql_.create_fill_triggers());
-        catalog::set_cleanup_needed(job_.id, true);
         // Taken under ACCESS EXCLUSIVE: every row written before this
         // commit lies below this page, every later one passes the trigger.
         job_.end_page = relation_pages(job_.relid);

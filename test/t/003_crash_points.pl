@@ -86,30 +86,31 @@ sub crash_and_check {
 	eval { $reader->quit };
 }
 
-# 2. Inside VALIDATE CONSTRAINT's transaction, waiting for its lock.
+# 2. In the validation phase: a tight poll inside the server catches the
+#    moment the NOT VALID check is committed and VALIDATE runs (the phase
+#    stays validate_not_null_check until VALIDATE commits), then crash.
 {
-	my $table = new_table();
-	my $holder = $node->background_psql('postgres');
-	$holder->query_safe('SELECT pg_advisory_lock(4242)');
-	my $job = start_job($table, 'gate(price * qty)');
-	poll(q{SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND NOT granted)},
-		'the worker at the gate');
-	# gate() is only unlocked by the holder itself.
-	$holder->query_safe('SELECT pg_advisory_unlock(4242)');
-	my $reader = $node->background_psql('postgres');
-	$reader->query_safe("BEGIN; SELECT count(*) FROM $table;");
-	worker_waits_in($job, 'add_not_null_check');
-	$node->safe_psql('postgres', "SELECT colmig.pause($job)");
-	$reader->query_safe('COMMIT');
-	poll(qq{SELECT phase = 'validate_not_null_check' AND state = 'paused'
-	          FROM colmig.progress WHERE job_id = $job AND worker_pid IS NULL},
-		"job $job to pause before validation");
-	$reader->query_safe("BEGIN; LOCK TABLE $table IN SHARE UPDATE EXCLUSIVE MODE;");
-	$node->safe_psql('postgres', "SELECT colmig.resume($job)");
-	worker_waits_in($job, 'validate_not_null_check');
-	crash_and_check($job, $table, 'during VALIDATE');
-	eval { $reader->quit };
-	eval { $holder->quit };
+	$round++;
+	my $table = "t$round";
+	$node->safe_psql('postgres', qq{
+		CREATE TABLE $table (id bigint PRIMARY KEY, price numeric NOT NULL, qty int NOT NULL);
+		INSERT INTO $table SELECT g, g * 1.5, g % 7 + 1 FROM generate_series(1, 300000) g;});
+	my $job = start_job($table, 'price * qty');
+	my $caught = $node->safe_psql('postgres', qq{
+		DO \$\$
+		DECLARE deadline timestamptz := clock_timestamp() + interval '120s';
+		BEGIN
+		    WHILE clock_timestamp() < deadline LOOP
+		        IF (SELECT phase IN ('validate_not_null_check', 'set_not_null', 'drop_fill_trigger', 'done')
+		              FROM colmig.jobs WHERE job_id = $job) THEN
+		            RETURN;
+		        END IF;
+		        PERFORM pg_sleep(0.002);
+		    END LOOP;
+		END \$\$;
+		SELECT phase FROM colmig.jobs WHERE job_id = $job;});
+	note "crash point reached in phase $caught";
+	crash_and_check($job, $table, 'in the validation phase');
 }
 
 # 3. Inside the next step that needs ACCESS EXCLUSIVE after the backfill
