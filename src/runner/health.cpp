@@ -5,11 +5,14 @@
 #include "pg/transaction.hpp"
 #include "worker/bgworker_main.hpp"
 
+#include <algorithm>
+
 namespace colmig::runner {
 
 namespace {
 
 constexpr double kBytesPerMegabyte = 1024.0 * 1024.0;
+constexpr double kLongestSliceSeconds = 1.0;
 
 core::HealthSignals read_signals(Oid relid) {
   pg::execute(R"sql(
@@ -87,8 +90,11 @@ bool Throttle::hold_back(LastBatch &last) {
     announce(decision.reason);
     // The batch's WAL is paid for by this wait.
     last.wal_bytes = 0;
-    held_seconds_ += *decision.wait_seconds;
-    worker::wait_for_latch(static_cast<long>(*decision.wait_seconds * 1000.0) + 1);
+    // Long waits (a window hours away) are cut into slices, so a pause or
+    // cancel is noticed within a second.
+    const double slice = std::min(*decision.wait_seconds, kLongestSliceSeconds);
+    held_seconds_ += slice;
+    worker::wait_for_latch(static_cast<long>(slice * 1000.0) + 1);
   }
 }
 

@@ -6,6 +6,7 @@
 #include "core/plan.hpp"
 
 #include "catalog/job.hpp"
+#include "pg/dependency.hpp"
 #include "pg/spi.hpp"
 #include "pg/transaction.hpp"
 #include "runner/backfill.hpp"
@@ -106,6 +107,12 @@ private:
   core::Plan plan_;
   Statements sql_;
 
+  Oid fill_function_oid() {
+    pg::execute("SELECT (" + pg::quote_literal(sql_.fill_function()) +
+                "::pg_catalog.regprocedure)::oid::int8");
+    return static_cast<Oid>(*pg::get_int64(0, 0));
+  }
+
   StepKind current_step() const {
     auto stored = core::parse_step_kind(job_.phase);
     return stored ? *stored : plan_.front().kind;
@@ -141,6 +148,7 @@ private:
         pg::GucScope path;
         path.set("search_path", job_.search_path.c_str());
         pg::execute(sql_.create_fill_function());
+        pg::function_depends_on_extension(fill_function_oid(), "colmig");
         catalog::set_cleanup_needed(job_.id, true);
       });
       return run_locked_step(job_, activity, [&] {

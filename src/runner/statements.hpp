@@ -30,6 +30,8 @@ public:
   std::string drop_not_null_check() const;
 
   const std::string &table() const { return table_; }
+  // The fill function's signature, e.g. colmig.fill_42().
+  std::string fill_function() const { return function_ + "()"; }
 
 private:
   const catalog::Job &job_;
