@@ -124,5 +124,21 @@ SELECT colmig.add_column('items', 'now_please', 'int', backfill_expr => 'weight'
                          window_end => (localtime + interval '3 hours')::time) AS job_now \gset
 SELECT colmig.wait(:job_now);
 
+-- start_at: a job scheduled for later stays queued while later jobs run;
+-- one whose start_at has passed runs at once.
+SELECT colmig.add_column('items', 'tonight', 'int', backfill_expr => 'weight',
+                         start_at => now() + interval '1 hour') AS job_tonight \gset
+SELECT colmig.add_column('items', 'at_once', 'int', backfill_expr => 'weight',
+                         start_at => now() - interval '1 minute') AS job_at_once \gset
+SELECT colmig.wait(:job_at_once);
+SELECT state, phase, start_at > now() AS in_the_future, started_at IS NULL AS not_started
+  FROM colmig.progress WHERE job_id = :job_tonight;
+SELECT count(*) AS tonight_columns FROM pg_attribute
+ WHERE attrelid = 'items'::regclass AND attname = 'tonight';
+-- run_pending() is harmless on a server that preloads colmig.
+SELECT colmig.run_pending() >= 0 AS run_pending_ok;
+SELECT colmig.cancel(:job_tonight);
+SELECT colmig.wait(:job_tonight);
+
 DROP SCHEMA hijack CASCADE;
 DROP TABLE items;

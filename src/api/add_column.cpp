@@ -29,6 +29,7 @@ struct Request {
   // time values as text ("01:00:00"), both or neither.
   std::optional<std::string> window_start;
   std::optional<std::string> window_end;
+  std::optional<std::string> start_at; // timestamptz as text
 };
 
 Request read_arguments(FunctionCallInfo fcinfo) {
@@ -49,6 +50,7 @@ Request read_arguments(FunctionCallInfo fcinfo) {
   request.throttle = PG_GETARG_BOOL(7);
   request.window_start = api::optional_datum_text(fcinfo, 8);
   request.window_end = api::optional_datum_text(fcinfo, 9);
+  request.start_at = api::optional_datum_text(fcinfo, 10);
   return request;
 }
 
@@ -99,8 +101,10 @@ std::int64_t insert_job(const Request &request, const api::TargetTable &table,
   pg::execute(R"sql(
 INSERT INTO colmig.jobs (relid, relation, column_name, column_type, default_expr,
                          backfill_expr, default_volatile, not_null, batch_size,
-                         search_path, owner, throttle, window_start, window_end)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::time, $14::time)
+                         search_path, owner, throttle, window_start, window_end,
+                         start_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::time, $14::time,
+        $15::timestamptz)
 RETURNING job_id)sql",
               {pg::oid_param(table.relid), pg::text_param(table.qualified_name),
                pg::text_param(request.column), pg::text_param(type.sql_name),
@@ -111,7 +115,7 @@ RETURNING job_id)sql",
                                   : pg::Param{INT4OID, 0, true},
                pg::text_param(search_path), pg::oid_param(owner),
                pg::bool_param(request.throttle), pg::text_param(request.window_start),
-               pg::text_param(request.window_end)});
+               pg::text_param(request.window_end), pg::text_param(request.start_at)});
   return *pg::get_int64(0, 0);
 }
 

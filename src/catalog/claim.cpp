@@ -6,6 +6,8 @@
 
 #include <boost/container/vector.hpp>
 
+#include <algorithm>
+
 extern "C" {
 #include "commands/extension.h"
 }
@@ -22,24 +24,42 @@ bool extension_installed() {
   return pg::call([] { return OidIsValid(get_extension_oid("colmig", true)); });
 }
 
-Claim claim_next_job(bool (*skip)(std::int64_t job_id)) {
-  pg::execute("SELECT job_id FROM colmig.jobs "
-              "WHERE state IN ('queued', 'running') "
-              "OR (cleanup_needed AND state IN ('failed', 'cancelled')) ORDER BY job_id");
-  using Ids = boost::container::vector<std::int64_t, pg::ContextAllocator<std::int64_t>>;
-  Ids candidates{pg::ContextAllocator<std::int64_t>(CurrentMemoryContext)};
+Claim claim_next_job(std::int64_t preferred, bool (*skip)(std::int64_t job_id)) {
+  pg::execute(R"sql(
+SELECT job_id, coalesce(extract(epoch FROM start_at - now()), 0)::float8
+  FROM colmig.jobs
+ WHERE state IN ('queued', 'running')
+    OR (cleanup_needed AND state IN ('failed', 'cancelled'))
+ ORDER BY job_id = $1 DESC, job_id)sql",
+              {pg::int8_param(preferred)});
+  struct Candidate {
+    std::int64_t job_id;
+    double starts_in;
+  };
+  using Candidates = boost::container::vector<Candidate, pg::ContextAllocator<Candidate>>;
+  Candidates candidates{pg::ContextAllocator<Candidate>(CurrentMemoryContext)};
   for (std::uint64_t row = 0; row < pg::result_rows(); ++row)
-    candidates.push_back(*pg::get_int64(row, 0));
+    candidates.push_back({*pg::get_int64(row, 0), *pg::get_float8(row, 1)});
   Claim claim;
-  for (std::int64_t job_id : candidates) {
-    if (skip(job_id)) {
+  for (const Candidate &candidate : candidates) {
+    if (candidate.starts_in > 0) {
+      claim.next_start_in = std::min(claim.next_start_in.value_or(candidate.starts_in),
+                                     candidate.starts_in);
+      continue;
+    }
+    if (skip(candidate.job_id)) {
       claim.skipped = true;
       continue;
     }
-    pg::execute(kTryLock,
-                {pg::int4_param(worker::kJobLockClass), pg::int8_param(job_id)});
+    pg::execute(kTryLock, {pg::int4_param(worker::kJobLockClass),
+                           pg::int8_param(candidate.job_id)});
     if (*pg::get_bool(0, 0)) {
-      claim.job_id = job_id;
+      // Claimed: run_pending() need not hold the job back for a worker
+      // on its way any more; if this worker dies, the next call restarts it.
+      pg::execute("UPDATE colmig.jobs SET launch_requested_at = NULL "
+                  "WHERE job_id = $1 AND launch_requested_at IS NOT NULL",
+                  {pg::int8_param(candidate.job_id)});
+      claim.job_id = candidate.job_id;
       return claim;
     }
   }

@@ -18,13 +18,17 @@ struct Claim {
   std::optional<std::int64_t> job_id;
   // A job with work left was passed over because `skip` rejected it.
   bool skipped = false;
+  // Seconds until the next job whose start_at lies ahead, if any.
+  std::optional<double> next_start_in;
 };
 
 // Claims the oldest job with work left (queued, running without a live
 // worker, or a failed or cancelled one with a helper object to remove; a
 // paused job keeps its trigger and waits) that `skip` does not reject.
 // Inside a transaction; the claim outlives it.
-Claim claim_next_job(bool (*skip)(std::int64_t job_id));
+// `preferred` (0: none) is tried first: the job run_pending() started this
+// worker for.
+Claim claim_next_job(std::int64_t preferred, bool (*skip)(std::int64_t job_id));
 
 void release_job(std::int64_t job_id);
 

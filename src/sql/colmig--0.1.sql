@@ -19,6 +19,8 @@ CREATE TABLE colmig.jobs (
     throttle            boolean NOT NULL DEFAULT true,    -- false: no health waits
     window_start        time,                   -- NULL: colmig.run_window
     window_end          time,
+    start_at            timestamptz,            -- the job stays queued until then
+    launch_requested_at timestamptz,            -- run_pending() asked a worker for it
     search_path         text NOT NULL,          -- the creator's, used for every statement
     owner               oid NOT NULL,           -- the role the job runs as
     state               text NOT NULL DEFAULT 'queued'
@@ -118,6 +120,7 @@ SELECT j.job_id,
        l.pid AS worker_pid,
        j.last_error,
        j.created_at,
+       j.start_at,
        j.started_at,
        j.finished_at
   FROM colmig.jobs j
@@ -143,7 +146,8 @@ CREATE FUNCTION colmig.add_column(
     batch_size integer DEFAULT NULL,
     throttle boolean DEFAULT true,
     window_start time DEFAULT NULL,
-    window_end time DEFAULT NULL)
+    window_end time DEFAULT NULL,
+    start_at timestamptz DEFAULT NULL)
 RETURNS bigint
 LANGUAGE C CALLED ON NULL INPUT VOLATILE
 AS 'MODULE_PATHNAME', 'colmig_add_column';
@@ -164,3 +168,12 @@ CREATE FUNCTION colmig.wait(job_id bigint, timeout interval DEFAULT NULL)
     RETURNS text
     LANGUAGE C CALLED ON NULL INPUT VOLATILE SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'colmig_wait';
+
+-- Starts workers for this database's runnable jobs, for servers where
+-- colmig is not in shared_preload_libraries (call it from pg_cron).
+-- Returns how many workers it started. Safe to call often and at once
+-- from several sessions: a job is handed to one worker at a time.
+CREATE FUNCTION colmig.run_pending() RETURNS integer
+    LANGUAGE C STRICT VOLATILE SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'colmig_run_pending';
+

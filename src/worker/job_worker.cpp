@@ -8,6 +8,9 @@
 #include "runner/run_job.hpp"
 #include "worker/bgworker_main.hpp"
 #include "worker/shared_state.hpp"
+#include "worker/start.hpp"
+
+#include <algorithm>
 
 #include <boost/container/flat_set.hpp>
 
@@ -30,16 +33,19 @@ JobIds *seen = nullptr;
 
 bool already_seen(std::int64_t job_id) { return seen->count(job_id) > 0; }
 
-catalog::Claim claim() {
+catalog::Claim claim(std::int64_t preferred) {
   catalog::Claim claim;
   pg::in_transaction("colmig: looking for work", [&] {
     if (catalog::extension_installed())
-      claim = catalog::claim_next_job(already_seen);
+      claim = catalog::claim_next_job(preferred, already_seen);
   });
   return claim;
 }
 
-void job_worker_loop(Oid database, int slot) {
+// Longest sleep before looking again for a job whose start_at lies ahead.
+constexpr double kLongestStartWaitSeconds = 5.0;
+
+void job_worker_loop(Oid database, const WorkerStart &start) {
   setup_signals();
   BackgroundWorkerInitializeConnectionByOid(database, InvalidOid, 0);
   // colmig's own statements never resolve names through a user's schema.
@@ -51,7 +57,17 @@ void job_worker_loop(Oid database, int slot) {
   MemoryContext job_context =
       AllocSetContextCreate(TopMemoryContext, "colmig job", ALLOCSET_DEFAULT_SIZES);
   catalog::Claim next;
-  while ((next = claim()).job_id) {
+  for (;;) {
+    next = claim(start.job_id);
+    if (!next.job_id) {
+      // With the launcher, a job scheduled for later keeps its database's
+      // worker waiting for it; without, pg_cron's run_pending() comes back.
+      if (!next.next_start_in || !shared_state_available())
+        break;
+      wait_for_latch(static_cast<long>(
+          std::min(*next.next_start_in, kLongestStartWaitSeconds) * 1000.0 + 1));
+      continue;
+    }
     const std::int64_t job_id = *next.job_id;
     jobs_seen.insert(job_id);
     MemoryContext previous = MemoryContextSwitchTo(job_context);
@@ -65,7 +81,7 @@ void job_worker_loop(Oid database, int slot) {
   // to a fresh worker: exiting "unclean" makes the launcher start one a
   // naptime later.
   if (!next.skipped)
-    slot_mark_clean_exit(slot);
+    slot_mark_clean_exit(start.slot);
 }
 
 } // namespace
@@ -75,8 +91,8 @@ void job_worker_loop(Oid database, int slot) {
 extern "C" PGDLLEXPORT void colmig_job_worker_main(Datum);
 
 void colmig_job_worker_main(Datum main_arg) {
-  int slot = -1;
-  memcpy(&slot, MyBgworkerEntry->bgw_extra, sizeof(slot));
+  colmig::worker::WorkerStart start{};
+  memcpy(&start, MyBgworkerEntry->bgw_extra, sizeof(start));
   Oid database = DatumGetObjectId(main_arg);
-  colmig::worker::run_bgworker([&] { colmig::worker::job_worker_loop(database, slot); });
+  colmig::worker::run_bgworker([&] { colmig::worker::job_worker_loop(database, start); });
 }

@@ -116,7 +116,7 @@ void start_pending_workers() {
     Oid database = pending[0];
     slot_begin(slot, database);
     BackgroundWorkerHandle *handle = nullptr;
-    if (!start_job_worker(database, slot, &handle)) {
+    if (!start_job_worker(database, WorkerStart{slot, 0}, &handle)) {
       elog(WARNING, "colmig: no background worker slot free; raise "
                     "max_worker_processes");
       return; // stays pending; tried again on the next tick

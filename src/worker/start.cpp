@@ -13,7 +13,10 @@ void fill_common(BackgroundWorker &worker) {
 
 } // namespace
 
-bool start_job_worker(Oid database, int slot, BackgroundWorkerHandle **handle) {
+static_assert(sizeof(WorkerStart) <= BGW_EXTRALEN, "bgw_extra holds a WorkerStart");
+
+bool start_job_worker(Oid database, const WorkerStart &start,
+                      BackgroundWorkerHandle **handle) {
   BackgroundWorker worker;
   fill_common(worker);
   // A worker that dies is not restarted by the postmaster: the launcher (or
@@ -24,8 +27,8 @@ bool start_job_worker(Oid database, int slot, BackgroundWorkerHandle **handle) {
   snprintf(worker.bgw_name, BGW_MAXLEN, "colmig worker for database %u", database);
   snprintf(worker.bgw_type, BGW_MAXLEN, "colmig worker");
   worker.bgw_main_arg = ObjectIdGetDatum(database);
-  memcpy(worker.bgw_extra, &slot, sizeof(slot));
-  worker.bgw_notify_pid = slot >= 0 ? MyProcPid : 0;
+  memcpy(worker.bgw_extra, &start, sizeof(start));
+  worker.bgw_notify_pid = start.slot >= 0 ? MyProcPid : 0;
   return RegisterDynamicBackgroundWorker(&worker, handle);
 }
 

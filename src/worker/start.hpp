@@ -3,16 +3,24 @@
 
 #include "pg/postgres.hpp"
 
+#include <cstdint>
+
 extern "C" {
 #include "postmaster/bgworker.h"
 }
 
 namespace colmig::worker {
 
-// Starts a job worker for `database`. `slot` is the launcher's bookkeeping
-// slot, or -1 when started from SQL. Returns false when no background worker
-// slot was free (max_worker_processes).
-bool start_job_worker(Oid database, int slot, BackgroundWorkerHandle **handle);
+// What a job worker is started with (bgw_extra).
+struct WorkerStart {
+  int slot;            // the launcher's bookkeeping slot, or -1 from SQL
+  std::int64_t job_id; // the job to try first, or 0
+};
+
+// Starts a job worker for `database`. Returns false when no background
+// worker slot was free (max_worker_processes).
+bool start_job_worker(Oid database, const WorkerStart &start,
+                      BackgroundWorkerHandle **handle);
 
 // Registers the launcher at server start; only from _PG_init while
 // shared_preload_libraries is being processed.
