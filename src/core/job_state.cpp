@@ -1,12 +1,11 @@
 #include "core/job_state.hpp"
 
-#include <array>
-#include <utility>
+#include "core/name_table.hpp"
 
 namespace colmig::core {
 
 namespace {
-constexpr std::array<std::pair<JobState, const char *>, 6> kNames{{
+constexpr NameTable<JobState, 6> kNames{{
     {JobState::queued, "queued"},
     {JobState::running, "running"},
     {JobState::paused, "paused"},
@@ -16,18 +15,10 @@ constexpr std::array<std::pair<JobState, const char *>, 6> kNames{{
 }};
 } // namespace
 
-const char *to_string(JobState state) {
-  for (const auto &[value, name] : kNames)
-    if (value == state)
-      return name;
-  return "unknown";
-}
+const char *to_string(JobState state) { return name_in(kNames, state); }
 
 std::optional<JobState> parse_job_state(std::string_view text) {
-  for (const auto &[value, name] : kNames)
-    if (text == name)
-      return value;
-  return std::nullopt;
+  return value_in(kNames, text);
 }
 
 bool is_terminal(JobState state) {

@@ -1,4 +1,5 @@
 #include "core/plan.hpp"
+#include "core/name_table.hpp"
 
 #include <array>
 #include <utility>
@@ -7,7 +8,7 @@ namespace colmig::core {
 
 namespace {
 
-constexpr std::array<std::pair<StepKind, const char *>, 8> kStepNames{{
+constexpr NameTable<StepKind, 8> kStepNames{{
     {StepKind::add_column, "add_column"},
     {StepKind::add_column_for_backfill, "add_column_for_backfill"},
     {StepKind::backfill, "backfill"},
@@ -68,18 +69,10 @@ std::optional<StepKind> next_step(const Plan &plan, StepKind current) {
   return std::nullopt;
 }
 
-const char *to_string(StepKind kind) {
-  for (const auto &[value, name] : kStepNames)
-    if (value == kind)
-      return name;
-  return "unknown";
-}
+const char *to_string(StepKind kind) { return name_in(kStepNames, kind); }
 
 std::optional<StepKind> parse_step_kind(std::string_view text) {
-  for (const auto &[value, name] : kStepNames)
-    if (text == name)
-      return value;
-  return std::nullopt;
+  return value_in(kStepNames, text);
 }
 
 const char *to_string(LockMode mode) {
