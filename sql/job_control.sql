@@ -124,6 +124,26 @@ SELECT colmig.add_column('items', 'now_please', 'int', backfill_expr => 'weight'
                          window_end => (localtime + interval '3 hours')::time) AS job_now \gset
 SELECT colmig.wait(:job_now);
 
+-- The global run window (colmig.run_window): a running job holds back
+-- outside it and goes on by itself when the window opens (here: when the
+-- setting changes, which a worker picks up on reload).
+SELECT format('%s-%s', to_char(localtime + interval '2 hours', 'HH24:MI'),
+                       to_char(localtime + interval '3 hours', 'HH24:MI')) AS closed_window \gset
+ALTER SYSTEM SET colmig.run_window = :'closed_window';
+SELECT pg_reload_conf();
+-- The postmaster reloads at once on the signal, before it forks the
+-- worker the job below asks for; workers already running reload too.
+SELECT colmig.add_column('items', 'windowed', 'int', backfill_expr => 'weight')
+    AS job_windowed \gset
+SELECT wait_until(format($$SELECT throttled LIKE 'outside run window %%'
+                             FROM colmig.progress WHERE job_id = %s$$, :job_windowed));
+SELECT state FROM colmig.progress WHERE job_id = :job_windowed;
+ALTER SYSTEM RESET colmig.run_window;
+SELECT pg_reload_conf();
+SELECT colmig.wait(:job_windowed, '60s');
+SELECT throttled IS NULL AS no_longer_held_back FROM colmig.progress WHERE job_id = :job_windowed;
+SELECT count(*) FILTER (WHERE windowed = weight) = count(*) AS all_filled FROM items;
+
 -- start_at: a job scheduled for later stays queued while later jobs run;
 -- one whose start_at has passed runs at once.
 SELECT colmig.add_column('items', 'tonight', 'int', backfill_expr => 'weight',
