@@ -144,6 +144,17 @@ SELECT colmig.wait(:job_windowed, '60s');
 SELECT throttled IS NULL AS no_longer_held_back FROM colmig.progress WHERE job_id = :job_windowed;
 SELECT count(*) FILTER (WHERE windowed = weight) = count(*) AS all_filled FROM items;
 
+-- A batch that always exceeds colmig.batch_statement_timeout (here a fixed
+-- batch_size that cannot shrink) fails the job after colmig.lock_retries
+-- attempts instead of retrying forever.
+ALTER SYSTEM SET colmig.batch_statement_timeout = '20ms';
+SELECT pg_reload_conf();
+SELECT colmig.add_column('items', 'slow', 'int', batch_size => 100,
+    backfill_expr => '(SELECT w FROM (SELECT weight AS w, pg_sleep(0.01)) AS s)') AS job_slow \gset
+SELECT try(format('SELECT colmig.wait(%s)', :job_slow));
+ALTER SYSTEM RESET colmig.batch_statement_timeout;
+SELECT pg_reload_conf();
+
 -- start_at: a job scheduled for later stays queued while later jobs run;
 -- one whose start_at has passed runs at once.
 SELECT colmig.add_column('items', 'tonight', 'int', backfill_expr => 'weight',

@@ -6,6 +6,7 @@ extern "C" {
 #include "pgstat.h"
 #include "utils/guc.h"
 #include "utils/snapmgr.h"
+#include "utils/timeout.h"
 }
 
 namespace colmig::pg {
@@ -58,6 +59,12 @@ void set_local(const char *name, const char *value) {
                             0, false);
   });
 }
+
+StatementTimeout::StatementTimeout(int milliseconds) {
+  call([&] { enable_timeout_after(STATEMENT_TIMEOUT, milliseconds); });
+}
+
+StatementTimeout::~StatementTimeout() { disable_timeout(STATEMENT_TIMEOUT, false); }
 
 AsRole::AsRole(Oid role) {
   GetUserIdAndSecContext(&saved_user_, &saved_context_);

@@ -27,6 +27,17 @@ template <typename F> void in_transaction(const char *activity, F &&work) {
 // Sets a GUC for the rest of the current transaction only (SET LOCAL).
 void set_local(const char *name, const char *value);
 
+// statement_timeout for the statements run while this object lives. The
+// statement_timeout setting alone does nothing in a background worker: only
+// the protocol loop of a client backend arms the timer.
+class StatementTimeout {
+public:
+  explicit StatementTimeout(int milliseconds);
+  ~StatementTimeout();
+  StatementTimeout(const StatementTimeout &) = delete;
+  StatementTimeout &operator=(const StatementTimeout &) = delete;
+};
+
 // Runs statements as `role` until destroyed: the job's owner, never the
 // superuser the worker connects as. Restricted like REFRESH MATERIALIZED
 // VIEW: the job's SQL cannot SET ROLE its way back.

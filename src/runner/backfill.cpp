@@ -76,8 +76,6 @@ StepResult run_batches(catalog::Job &job, const Statements &sql, bool is_sweep,
   // The first pass skips rows the application has locked; the sweep must
   // see every row, so it waits for them, at most colmig.lock_timeout a time.
   const std::string batch_sql = sql.backfill_batch(!is_sweep);
-  const std::string statement_timeout =
-      std::to_string(guc::batch_statement_timeout_ms) + "ms";
   const std::string lock_timeout = std::to_string(guc::lock_timeout_ms) + "ms";
 
   double rows_per_page = 0;
@@ -91,7 +89,7 @@ StepResult run_batches(catalog::Job &job, const Statements &sql, bool is_sweep,
   LastBatch last;
   const auto end_page = static_cast<std::uint64_t>(job.end_page.value_or(0));
 
-  for (int conflicts = 0;;) {
+  for (int conflicts = 0, timeouts = 0;;) {
     if (!throttle.hold_back(last))
       return StepResult::stopped;
     sizer.set_rows_per_batch(controller.rows());
@@ -109,12 +107,12 @@ StepResult run_batches(catalog::Job &job, const Statements &sql, bool is_sweep,
           batch.finished = true;
           return;
         }
-        pg::set_local("statement_timeout", statement_timeout.c_str());
         pg::set_local("lock_timeout", lock_timeout.c_str());
         // A crash loses a batch's rows and its cursor together: redone.
         pg::set_local("synchronous_commit", "off");
         const std::int64_t wal_before = wal_insert_position();
         {
+          pg::StatementTimeout timeout(guc::batch_statement_timeout_ms);
           AsJobOwner owner(job);
           batch.rows =
               pg::execute(batch_sql, {pg::text_param(tid_text(batch.range.first)),
@@ -127,7 +125,16 @@ StepResult run_batches(catalog::Job &job, const Statements &sql, bool is_sweep,
       });
     } catch (const pg::Error &error) {
       if (error.sqlerrcode() == ERRCODE_QUERY_CANCELED) {
-        // statement_timeout: the same range again, half as large.
+        // statement_timeout: the same range again, half as large. A fixed
+        // batch_size cannot shrink, so timeouts are bounded like lock
+        // retries instead of repeating forever.
+        if (++timeouts >= guc::lock_retries)
+          pg::raise(
+              "57014",
+              "backfill batches of job " + std::to_string(job.id) +
+                  " keep exceeding colmig.batch_statement_timeout",
+              error.what(),
+              "Raise colmig.batch_statement_timeout, or lower the job's batch_size.");
         elog(LOG, "colmig: job %ld batch of %ld rows timed out; halving it",
              static_cast<long>(job.id), static_cast<long>(controller.rows()));
         controller.halve();
@@ -140,6 +147,7 @@ StepResult run_batches(catalog::Job &job, const Statements &sql, bool is_sweep,
       continue;
     }
     conflicts = 0;
+    timeouts = 0;
     if (batch.stopped)
       return StepResult::stopped;
     if (batch.finished)
