@@ -29,6 +29,7 @@ int max_replication_lag_mb = 1024;
 int max_replication_lag_time_ms = 0;
 int max_wal_rate_mb = 0;
 bool wait_for_autovacuum = false;
+bool smooth_io = true;
 char *run_window = nullptr;
 
 namespace {
@@ -120,6 +121,14 @@ void define_all() {
                           "Most WAL a backfill may write per second (0: off).", nullptr,
                           &max_wal_rate_mb, max_wal_rate_mb, 0, INT_MAX, PGC_SUSET,
                           GUC_UNIT_MB, nullptr, nullptr, nullptr);
+  DefineCustomBoolVariable(
+      "colmig.smooth_io",
+      "Spread the I/O of backfill batches so that application commits do not wait on it.",
+      "Creates the WAL segments the next batches need before they need them, and "
+      "starts the write-back of the pages each batch adds, instead of leaving both "
+      "to bursts that stall every commit.",
+      &smooth_io, smooth_io, PGC_SUSET, 0, nullptr, nullptr,
+      nullptr);
   DefineCustomBoolVariable("colmig.wait_for_autovacuum",
                            "Backfills wait while autovacuum works on their table.",
                            nullptr, &wait_for_autovacuum, wait_for_autovacuum, PGC_SUSET,

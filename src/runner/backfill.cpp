@@ -5,6 +5,8 @@
 #include "guc.hpp"
 #include "pg/spi.hpp"
 #include "pg/transaction.hpp"
+#include "pg/wal.hpp"
+#include "pg/writeback.hpp"
 #include "runner/health.hpp"
 #include "runner/job_scope.hpp"
 #include "runner/locked_step.hpp"
@@ -12,6 +14,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <string>
 
 extern "C" {
@@ -89,9 +92,15 @@ StepResult run_batches(catalog::Job &job, const Statements &sql, bool is_sweep,
   LastBatch last;
   const auto end_page = static_cast<std::uint64_t>(job.end_page.value_or(0));
 
+  std::int64_t last_wal_bytes = 0;
   for (int conflicts = 0, timeouts = 0;;) {
     if (!throttle.hold_back(last))
       return StepResult::stopped;
+    // Room for the next two batches' WAL, made here rather than by the
+    // application's commits (pg/wal.hpp). Outside any transaction: the
+    // zero-fill of a new segment holds no lock.
+    if (guc::smooth_io)
+      pg::prepare_wal_segments(2 * last_wal_bytes);
     sizer.set_rows_per_batch(controller.rows());
     BatchOutcome batch;
     const auto started = Clock::now();
@@ -111,6 +120,9 @@ StepResult run_batches(catalog::Job &job, const Statements &sql, bool is_sweep,
         // A crash loses a batch's rows and its cursor together: redone.
         pg::set_local("synchronous_commit", "off");
         const std::int64_t wal_before = wal_insert_position();
+        std::optional<pg::GrowthWriteback> growth;
+        if (guc::smooth_io)
+          growth.emplace(job.relid);
         {
           pg::StatementTimeout timeout(guc::batch_statement_timeout_ms);
           AsJobOwner owner(job);
@@ -118,6 +130,8 @@ StepResult run_batches(catalog::Job &job, const Statements &sql, bool is_sweep,
               pg::execute(batch_sql, {pg::text_param(tid_text(batch.range.first)),
                                       pg::text_param(tid_text(batch.range.end))});
         }
+        if (growth)
+          growth->start();
         batch.wal_bytes = wal_insert_position() - wal_before;
         batch.waiting_sessions = sessions_waiting_on_us();
         catalog::advance_cursor(job.id, static_cast<std::int64_t>(batch.range.end),
@@ -162,6 +176,11 @@ StepResult run_batches(catalog::Job &job, const Statements &sql, bool is_sweep,
     controller.record(static_cast<std::int64_t>(pages * sizer.rows_per_page()), seconds);
     sizer.record(static_cast<std::int64_t>(batch.rows), pages);
     last = {seconds, static_cast<double>(batch.wal_bytes)};
+    last_wal_bytes = batch.wal_bytes;
+    elog(DEBUG1, "colmig: job %ld batch pages %lu-%lu: %lu rows in %.1f ms, %ld WAL bytes",
+         static_cast<long>(job.id), static_cast<unsigned long>(batch.range.first),
+         static_cast<unsigned long>(batch.range.end), static_cast<unsigned long>(batch.rows),
+         seconds * 1000.0, static_cast<long>(batch.wal_bytes));
     if (batch.waiting_sessions > 0) {
       // Someone waited on our row locks: smaller batches, and room now.
       controller.halve();

@@ -15,6 +15,7 @@
 #include "runner/locked_step.hpp"
 #include "runner/statements.hpp"
 
+#include <chrono>
 #include <string>
 
 namespace colmig::runner {
@@ -74,8 +75,16 @@ public:
       if (!throttle.hold_back(none))
         return after_stop();
       auto next = core::next_step(plan_, step);
+      const auto started = std::chrono::steady_clock::now();
       if (run_step(step, next) == StepResult::stopped)
         return after_stop();
+      // One line a step: when the strong locks were taken is what a DBA
+      // matches against the application's slow statements.
+      elog(LOG, "colmig: job %ld: %s done in %.1f ms", static_cast<long>(job_.id),
+           core::to_string(step),
+           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                     started)
+               .count());
       if (!next)
         return;
       step = *next;
