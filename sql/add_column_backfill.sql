@@ -11,11 +11,9 @@ SELECT colmig.add_column('orders', 'total', 'numeric', backfill_expr => 'price *
 SELECT colmig.wait(:job_total);
 SELECT count(*) AS rows, count(*) FILTER (WHERE total = price * qty) AS correct FROM orders;
 SELECT attnotnull FROM pg_attribute WHERE attrelid = 'orders'::regclass AND attname = 'total';
--- The helpers are gone: no trigger, no check constraint, no fill function.
+-- The helpers are gone: no trigger, no check constraint.
 SELECT count(*) AS triggers FROM pg_trigger WHERE tgrelid = 'orders'::regclass;
 SELECT count(*) AS checks FROM pg_constraint WHERE conrelid = 'orders'::regclass AND contype = 'c';
-SELECT count(*) AS fill_functions FROM pg_proc WHERE proname LIKE 'fill\_%'
-   AND pronamespace = 'colmig'::regnamespace;
 SELECT state, phase, rows_done, batch_size, percent FROM colmig.progress WHERE job_id = :job_total;
 
 -- A volatile default: one value per row, without the rewriting ADD COLUMN.
@@ -55,6 +53,37 @@ SELECT pg_advisory_unlock(4242);
 SELECT colmig.wait(:job_label);
 SELECT count(*) FILTER (WHERE label = 'item ' || id) AS correct, count(*) AS rows FROM orders;
 SELECT count(*) FILTER (WHERE source = 'app') AS new_rows_with_default FROM orders;
+
+-- The fill trigger parses the expression once per session, with the job's
+-- search_path: a session whose own path finds another tag_of() still fills
+-- with the job's. It parses again after the table changed (ANALYZE is
+-- enough), and an expression that writes to its own table, firing the
+-- trigger inside itself, fills both rows.
+CREATE SCHEMA decoy;
+CREATE FUNCTION public.tag_of(i bigint) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    IF i = 30003 THEN
+        INSERT INTO orders (id, price, qty, total, label) VALUES (130003, 1, 1, 1, 'x');
+    END IF;
+    RETURN 'real-' || i;
+END
+$$;
+CREATE FUNCTION decoy.tag_of(i bigint) RETURNS text LANGUAGE sql AS $$SELECT 'decoy-' || i$$;
+SELECT pg_advisory_lock(4242);
+SELECT colmig.add_column('orders', 'tag', 'text', backfill_expr => 'gate(tag_of(id))',
+                         batch_size => 500) AS job_tag \gset
+SELECT wait_until('SELECT worker_at_gate()');
+SET search_path = decoy, public;
+INSERT INTO orders (id, price, qty, total, label) VALUES (30002, 1, 1, 1, 'x');
+RESET search_path;
+ANALYZE orders;
+UPDATE orders SET qty = qty WHERE id = 7;
+INSERT INTO orders (id, price, qty, total, label) VALUES (30003, 1, 1, 1, 'x');
+SELECT id, tag FROM orders WHERE id IN (7, 30002, 30003, 130003) ORDER BY id;
+SELECT pg_advisory_unlock(4242);
+SELECT colmig.wait(:job_tag);
+SELECT count(*) FILTER (WHERE tag = 'real-' || id) AS correct, count(*) AS rows FROM orders;
+DROP SCHEMA decoy CASCADE;
 
 -- A backfill that yields NULL for some rows cannot become NOT NULL: the
 -- job fails at validation, names the column, and removes its helpers.

@@ -40,6 +40,10 @@ SELECT try($$SELECT colmig.add_column('orders', 'c', 'int', backfill_expr => 'ge
 SELECT try($$SELECT colmig.add_column('orders', 'c', 'text', backfill_expr => 'ctid::text')$$);
 SELECT try($$SELECT colmig.add_column('orders', 'c', 'int', backfill_expr => 'now()')$$);
 SELECT try($$SELECT colmig.add_column('orders', 'c', 'int', backfill_expr => '$1')$$);
+-- A subquery, as in a generated column: wrap it in a function instead.
+SELECT try($$SELECT colmig.add_column('orders', 'c', 'int', backfill_expr => '(SELECT max(qty) FROM orders)')$$);
+SELECT try($$SELECT colmig.add_column('orders', 'c', 'int', backfill_expr => 'qty + (SELECT 1)')$$);
+SELECT try($$SELECT colmig.add_column('orders', 'c', 'int', backfill_expr => 'EXISTS (SELECT 1) ::int')$$);
 SELECT try($$SELECT colmig.add_column('orders', 'c', 'int', default_expr => 'qty')$$);
 SELECT try($$SELECT colmig.add_column('orders', 'c', 'int', default_expr => '(SELECT 1)')$$);
 SELECT try($$SELECT colmig.add_column('orders', 'c', 'date', default_expr => '42')$$);

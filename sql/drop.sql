@@ -1,7 +1,7 @@
 -- Dropping what a running job works on. Runs last: it drops colmig.
 
 -- DROP TABLE under a running job: the job fails with 42P01 at its next
--- batch, and its fill function goes away.
+-- batch, and its cleanup ends.
 CREATE TABLE doomed (id int PRIMARY KEY, v int);
 INSERT INTO doomed SELECT g, g FROM generate_series(1, 3000) g;
 SELECT pg_advisory_lock(4242);
@@ -12,10 +12,9 @@ SELECT pg_advisory_unlock(4242);
 DROP TABLE doomed;
 SELECT try(format('SELECT colmig.wait(%s)', :job_doomed));
 SELECT wait_until(format('SELECT NOT cleanup_needed FROM colmig.jobs WHERE job_id = %s', :job_doomed));
-SELECT count(*) AS fill_functions FROM pg_proc WHERE proname = 'fill_' || :job_doomed;
 
 -- DROP EXTENSION while a job has its fill trigger on a table: refused,
--- because the trigger depends on colmig's fill function; CASCADE drops the
+-- because the trigger depends on colmig.fill_column(); CASCADE drops the
 -- trigger with colmig, leaves the column, and no worker keeps running.
 CREATE TABLE kept (id int PRIMARY KEY, v int);
 INSERT INTO kept SELECT g, g FROM generate_series(1, 3000) g;

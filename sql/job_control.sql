@@ -66,8 +66,8 @@ BEGIN ISOLATION LEVEL REPEATABLE READ;
 SELECT try(format('SELECT colmig.wait(%s)', :job_grams));
 COMMIT;
 
--- A job whose table is dropped while it is paused fails when resumed and
--- removes its fill function; it never acts on another table of that name.
+-- A job whose table is dropped while it is paused fails when resumed; it
+-- never acts on another table of that name.
 SELECT pg_advisory_lock(4242);
 SELECT colmig.add_column('items', 'gone', 'text', backfill_expr => $$gate('g' || id)$$,
                          batch_size => 100) AS job_gone \gset
@@ -80,8 +80,7 @@ CREATE TABLE items (id bigint PRIMARY KEY, weight int NOT NULL);
 SELECT colmig.resume(:job_gone);
 SELECT try(format('SELECT colmig.wait(%s)', :job_gone));
 SELECT wait_until(format('SELECT NOT cleanup_needed FROM colmig.jobs WHERE job_id = %s', :job_gone));
-SELECT count(*) AS fill_functions FROM pg_proc
- WHERE proname = 'fill_' || :job_gone AND pronamespace = 'colmig'::regnamespace;
+SELECT count(*) AS fill_triggers FROM pg_trigger WHERE tgrelid = 'items'::regclass;
 SELECT count(*) AS gone_columns FROM pg_attribute
  WHERE attrelid = 'items'::regclass AND attname = 'gone';
 
@@ -100,9 +99,10 @@ SELECT count(*) FILTER (WHERE steered = weight) AS correct FROM items;
 
 -- A job whose SQL releases the worker's claim on it stops with an error
 -- instead of running on beside another worker.
+CREATE FUNCTION release_claims(w int) RETURNS int LANGUAGE sql
+    AS 'SELECT w FROM (SELECT pg_advisory_unlock_all()) AS release';
 SELECT colmig.add_column('items', 'unclaimed', 'int', batch_size => 100,
-    backfill_expr => '(SELECT weight FROM (SELECT pg_advisory_unlock_all()) AS release)')
-    AS job_unclaimed \gset
+    backfill_expr => 'release_claims(weight)') AS job_unclaimed \gset
 SELECT try(format('SELECT colmig.wait(%s)', :job_unclaimed));
 
 -- Outside its run window a job waits before its first step, and says why.
@@ -149,8 +149,10 @@ SELECT count(*) FILTER (WHERE windowed = weight) = count(*) AS all_filled FROM i
 -- attempts instead of retrying forever.
 ALTER SYSTEM SET colmig.batch_statement_timeout = '20ms';
 SELECT pg_reload_conf();
+CREATE FUNCTION slowly(w int) RETURNS int LANGUAGE sql
+    AS 'SELECT w FROM (SELECT pg_sleep(0.01)) AS s';
 SELECT colmig.add_column('items', 'slow', 'int', batch_size => 100,
-    backfill_expr => '(SELECT w FROM (SELECT weight AS w, pg_sleep(0.01)) AS s)') AS job_slow \gset
+    backfill_expr => 'slowly(weight)') AS job_slow \gset
 SELECT try(format('SELECT colmig.wait(%s)', :job_slow));
 ALTER SYSTEM RESET colmig.batch_statement_timeout;
 SELECT pg_reload_conf();

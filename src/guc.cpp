@@ -127,8 +127,7 @@ void define_all() {
       "Creates the WAL segments the next batches need before they need them, and "
       "starts the write-back of the pages each batch adds, instead of leaving both "
       "to bursts that stall every commit.",
-      &smooth_io, smooth_io, PGC_SUSET, 0, nullptr, nullptr,
-      nullptr);
+      &smooth_io, smooth_io, PGC_SUSET, 0, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("colmig.wait_for_autovacuum",
                            "Backfills wait while autovacuum works on their table.",
                            nullptr, &wait_for_autovacuum, wait_for_autovacuum, PGC_SUSET,

@@ -1,6 +1,7 @@
 #include "api/validate.hpp"
 
 #include "pg/guard.hpp"
+#include "pg/row_expression.hpp"
 
 extern "C" {
 #include "access/relation.h"
@@ -93,54 +94,12 @@ ResolvedType resolve_type_c(const char *column, const char *type_text) {
   return result;
 }
 
-bool is_single_expression(Node *stmt) {
-  if (stmt == nullptr || !IsA(stmt, SelectStmt))
-    return false;
-  SelectStmt *select = (SelectStmt *)stmt;
-  return select->op == SETOP_NONE && list_length(select->targetList) == 1 &&
-         select->fromClause == NIL && select->whereClause == nullptr &&
-         select->groupClause == NIL && select->havingClause == nullptr &&
-         select->windowClause == NIL && select->valuesLists == NIL &&
-         select->sortClause == NIL && select->limitOffset == nullptr &&
-         select->limitCount == nullptr && select->lockingClause == NIL &&
-         select->withClause == nullptr && select->distinctClause == NIL &&
-         select->intoClause == nullptr;
-}
-
 bool check_expression_c(Oid relid, Oid type_oid, int32 type_mod, const char *expr,
                         bool is_default) {
   const char *argument = is_default ? "default_expr" : "backfill_expr";
-  // Wrapped in parentheses, an expression that tries to close them and
-  // continue ("1) FROM t; DROP ...") no longer parses as one target.
-  char *query = psprintf("SELECT (%s)", expr);
-  List *parsed = raw_parser(query, RAW_PARSE_DEFAULT);
-  Node *stmt = list_length(parsed) == 1 ? linitial_node(RawStmt, parsed)->stmt : nullptr;
-  if (!is_single_expression(stmt))
-    ereport(ERROR, (errcode(ERRCODE_SYNTAX_ERROR),
-                    errmsg("%s must be exactly one SQL expression", argument),
-                    errdetail("Got: %s", expr)));
-  ResTarget *target = linitial_node(ResTarget, ((SelectStmt *)stmt)->targetList);
-
-  ParseState *pstate = make_parsestate(nullptr);
-  pstate->p_sourcetext = query;
   Relation rel = relation_open(relid, AccessShareLock);
-  if (!is_default) {
-    ParseNamespaceItem *item =
-        addRangeTableEntryForRelation(pstate, rel, AccessShareLock, nullptr, false, true);
-    addNSItemToQuery(pstate, item, true, true, true);
-  }
-  Node *cooked =
-      transformExpr(pstate, target->val,
-                    is_default ? EXPR_KIND_COLUMN_DEFAULT : EXPR_KIND_UPDATE_SOURCE);
-  Oid expr_type = exprType(cooked);
-  Node *coerced = coerce_to_target_type(pstate, cooked, expr_type, type_oid, type_mod,
-                                        COERCION_ASSIGNMENT, COERCE_IMPLICIT_CAST, -1);
-  if (coerced == nullptr)
-    ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-                    errmsg("%s is of type %s but the column is of type %s", argument,
-                           format_type_be(expr_type), format_type_be(type_oid)),
-                    errhint("Add an explicit cast to the expression.")));
-  assign_expr_collations(pstate, coerced);
+  Node *coerced = pg::analyze_row_expression(is_default ? nullptr : rel, expr, type_oid,
+                                             type_mod, argument);
   if (expression_returns_set(coerced))
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                     errmsg("%s must not return a set", argument)));
@@ -154,7 +113,6 @@ bool check_expression_c(Oid relid, Oid type_oid, int32 type_mod, const char *exp
                       errmsg("%s must not reference system columns", argument)));
   bool is_volatile = contain_volatile_functions(coerced);
   relation_close(rel, NoLock);
-  free_parsestate(pstate);
   return is_volatile;
 }
 

@@ -16,9 +16,12 @@ namespace colmig::pg {
 namespace {
 
 // AccessShareLock: the batch's UPDATE takes stronger locks on all of them
-// in the same transaction anyway.
+// in the same transaction anyway. A relation dropped meanwhile counts as
+// empty; the batch itself then reports it.
 BlockNumber blocks_of(Oid relid) {
-  Relation rel = relation_open(relid, AccessShareLock);
+  Relation rel = try_relation_open(relid, AccessShareLock);
+  if (rel == nullptr)
+    return 0;
   BlockNumber blocks = RelationGetNumberOfBlocks(rel);
   relation_close(rel, NoLock);
   return blocks;
@@ -30,7 +33,9 @@ GrowthWriteback::GrowthWriteback(Oid relid) {
   constexpr int kCapacity = 16;
   Oid oids[kCapacity];
   int count = call([&]() -> int {
-    Relation rel = relation_open(relid, AccessShareLock);
+    Relation rel = try_relation_open(relid, AccessShareLock);
+    if (rel == nullptr)
+      return 0;
     List *indexes = RelationGetIndexList(rel);
     relation_close(rel, NoLock);
     int n = 0;
@@ -51,10 +56,13 @@ GrowthWriteback::GrowthWriteback(Oid relid) {
 void GrowthWriteback::start() const {
   for (const Size &size : sizes_) {
     call([&] {
-      Relation rel = relation_open(size.relid, AccessShareLock);
+      Relation rel = try_relation_open(size.relid, AccessShareLock);
+      if (rel == nullptr)
+        return;
       BlockNumber blocks = RelationGetNumberOfBlocks(rel);
       if (blocks > size.blocks)
-        smgrwriteback(RelationGetSmgr(rel), MAIN_FORKNUM, size.blocks, blocks - size.blocks);
+        smgrwriteback(RelationGetSmgr(rel), MAIN_FORKNUM, size.blocks,
+                      blocks - size.blocks);
       relation_close(rel, NoLock);
     });
   }

@@ -177,10 +177,12 @@ StepResult run_batches(catalog::Job &job, const Statements &sql, bool is_sweep,
     sizer.record(static_cast<std::int64_t>(batch.rows), pages);
     last = {seconds, static_cast<double>(batch.wal_bytes)};
     last_wal_bytes = batch.wal_bytes;
-    elog(DEBUG1, "colmig: job %ld batch pages %lu-%lu: %lu rows in %.1f ms, %ld WAL bytes",
+    elog(DEBUG1,
+         "colmig: job %ld batch pages %lu-%lu: %lu rows in %.1f ms, %ld WAL bytes",
          static_cast<long>(job.id), static_cast<unsigned long>(batch.range.first),
-         static_cast<unsigned long>(batch.range.end), static_cast<unsigned long>(batch.rows),
-         seconds * 1000.0, static_cast<long>(batch.wal_bytes));
+         static_cast<unsigned long>(batch.range.end),
+         static_cast<unsigned long>(batch.rows), seconds * 1000.0,
+         static_cast<long>(batch.wal_bytes));
     if (batch.waiting_sessions > 0) {
       // Someone waited on our row locks: smaller batches, and room now.
       controller.halve();

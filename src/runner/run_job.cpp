@@ -6,7 +6,6 @@
 #include "core/plan.hpp"
 
 #include "catalog/job.hpp"
-#include "pg/dependency.hpp"
 #include "pg/spi.hpp"
 #include "pg/transaction.hpp"
 #include "runner/backfill.hpp"
@@ -92,7 +91,7 @@ public:
   }
 
   // Removes the helper objects of a cancelled or failed job: the fill
-  // trigger and its function, and our NOT VALID check. The column stays.
+  // triggers and our NOT VALID check. The column stays.
   void clean_up() {
     bool table_exists = false;
     pg::in_transaction("colmig: checking table",
@@ -105,7 +104,6 @@ public:
             pg::execute(sql_.drop_fill_triggers());
             pg::execute(sql_.drop_not_null_check());
           }
-          pg::execute(sql_.drop_fill_function());
           catalog::mark_cancelled_done(job_.id);
         },
         /*allow_when_not_running=*/true);
@@ -115,12 +113,6 @@ private:
   catalog::Job job_;
   core::Plan plan_;
   Statements sql_;
-
-  Oid fill_function_oid() {
-    pg::execute("SELECT (" + pg::quote_literal(sql_.fill_function()) +
-                "::pg_catalog.regprocedure)::oid::int8");
-    return static_cast<Oid>(*pg::get_int64(0, 0));
-  }
 
   StepKind current_step() const {
     auto stored = core::parse_step_kind(job_.phase);
@@ -149,22 +141,12 @@ private:
         complete(next);
       });
     case StepKind::add_column_for_backfill:
-      // The fill function first, in a transaction of its own that locks no
-      // table: the ACCESS EXCLUSIVE moment below stays as short as it can.
-      // Created by the worker in colmig's schema; SECURITY INVOKER, so it
-      // runs with the rights of whoever writes the row.
-      pg::in_transaction("colmig: creating the fill function", [&] {
-        pg::GucScope path;
-        path.set("search_path", job_.search_path.c_str());
-        pg::execute(sql_.create_fill_function());
-        pg::function_depends_on_extension(fill_function_oid(), "colmig");
-        catalog::set_cleanup_needed(job_.id, true);
-      });
       return run_locked_step(job_, activity, [&] {
         as_owner(sql_.add_column_bare());
         if (job_.default_expr)
           as_owner(sql_.set_default());
         as_owner(sql_.create_fill_triggers());
+        catalog::set_cleanup_needed(job_.id, true);
         // Taken under ACCESS EXCLUSIVE: every row written before this
         // commit lies below this page, every later one passes the trigger.
         job_.end_page = relation_pages(job_.relid);
@@ -214,7 +196,6 @@ private:
     case StepKind::drop_fill_trigger:
       return run_locked_step(job_, activity, [&] {
         as_owner(sql_.drop_fill_triggers());
-        pg::execute(sql_.drop_fill_function());
         catalog::set_cleanup_needed(job_.id, false);
         complete(next);
       });

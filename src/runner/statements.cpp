@@ -12,7 +12,6 @@ namespace colmig::runner {
 Statements::Statements(const catalog::Job &job)
     : job_(job), table_(job.relation), alias_(job.relation),
       column_(pg::quote_ident(job.column)),
-      function_("colmig." + pg::quote_ident("fill_" + std::to_string(job.id))),
       insert_trigger_(
           pg::quote_ident("colmig_fill_" + std::to_string(job.id) + "_insert")),
       update_trigger_(
@@ -61,36 +60,25 @@ std::string Statements::set_default() const {
          *job_.default_expr + ")";
 }
 
-std::string Statements::create_fill_function() const {
-  // Evaluated over NEW with the table's name as alias, so the expression
-  // reads exactly as in the backfill UPDATE. Column names win over PL/pgSQL
-  // variables of the same name.
-  std::string body = "#variable_conflict use_column\nBEGIN\n  NEW." + column_ +
-                     " := (SELECT " + fill_expr() + " FROM (SELECT NEW.*) AS " + alias_ +
-                     ");\n  RETURN NEW;\nEND";
-  return "CREATE OR REPLACE FUNCTION " + function_ +
-         "() RETURNS pg_catalog.trigger LANGUAGE plpgsql SET search_path FROM CURRENT "
-         "AS " +
-         pg::quote_literal(body);
-}
-
 std::string Statements::create_fill_triggers() const {
-  // An UPDATE fills only rows the backfill has not reached yet: an explicit
-  // NULL written over a filled value stays NULL.
+  // colmig.fill_column evaluates the expression over the new row, parsed
+  // with the job's search_path (src/api/fill_trigger.cpp). An UPDATE fills
+  // only rows the backfill has not reached yet: an explicit NULL written
+  // over a filled value stays NULL.
+  const std::string &expr = job_.backfill_expr ? *job_.backfill_expr : *job_.default_expr;
+  const std::string function = "colmig.fill_column(" + pg::quote_literal(job_.column) +
+                               ", " + pg::quote_literal(expr) + ", " +
+                               pg::quote_literal(job_.search_path) + ")";
   return "CREATE TRIGGER " + insert_trigger_ + " BEFORE INSERT ON " + table_ +
-         " FOR EACH ROW WHEN (NEW." + column_ + " IS NULL) EXECUTE FUNCTION " +
-         function_ + "();\nCREATE TRIGGER " + update_trigger_ + " BEFORE UPDATE ON " +
-         table_ + " FOR EACH ROW WHEN (NEW." + column_ + " IS NULL AND OLD." + column_ +
-         " IS NULL) EXECUTE FUNCTION " + function_ + "()";
+         " FOR EACH ROW WHEN (NEW." + column_ + " IS NULL) EXECUTE FUNCTION " + function +
+         ";\nCREATE TRIGGER " + update_trigger_ + " BEFORE UPDATE ON " + table_ +
+         " FOR EACH ROW WHEN (NEW." + column_ + " IS NULL AND OLD." + column_ +
+         " IS NULL) EXECUTE FUNCTION " + function;
 }
 
 std::string Statements::drop_fill_triggers() const {
   return "DROP TRIGGER IF EXISTS " + insert_trigger_ + " ON " + table_ +
          ";\nDROP TRIGGER IF EXISTS " + update_trigger_ + " ON " + table_;
-}
-
-std::string Statements::drop_fill_function() const {
-  return "DROP FUNCTION IF EXISTS " + function_ + "()";
 }
 
 std::string Statements::backfill_batch(bool skip_locked) const {

@@ -1,7 +1,8 @@
 // The SQL text of every step. Identifiers are quoted here; the only user
 // text spliced in is a default or backfill expression, which add_column()
 // proved to parse as exactly one expression inside parentheses, and which
-// always stands inside parentheses here too.
+// always stands inside parentheses here too (the fill triggers get it as a
+// quoted literal).
 #pragma once
 #include "catalog/job.hpp"
 
@@ -16,10 +17,8 @@ public:
   std::string add_column_fast() const;
   std::string add_column_bare() const;
   std::string set_default() const;
-  std::string create_fill_function() const;
   std::string create_fill_triggers() const;
   std::string drop_fill_triggers() const;
-  std::string drop_fill_function() const;
   // $1, $2: first and end page of the batch, as text. With `skip_locked`
   // rows an application has locked are left for later instead of waited
   // for (the sweep takes them, waiting at most colmig.lock_timeout).
@@ -30,15 +29,12 @@ public:
   std::string drop_not_null_check() const;
 
   const std::string &table() const { return table_; }
-  // The fill function's signature, e.g. colmig.fill_42().
-  std::string fill_function() const { return function_ + "()"; }
 
 private:
   const catalog::Job &job_;
   std::string table_; // schema-qualified, quoted
   std::string alias_; // the table's own name, so expressions may qualify columns
   std::string column_;
-  std::string function_;
   std::string insert_trigger_;
   std::string update_trigger_;
   std::string check_;

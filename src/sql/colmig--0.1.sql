@@ -169,6 +169,14 @@ CREATE FUNCTION colmig.wait(job_id bigint, timeout interval DEFAULT NULL)
     LANGUAGE C CALLED ON NULL INPUT VOLATILE SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'colmig_wait';
 
+-- The trigger a backfill puts on its table while it runs, for the rows
+-- the application writes meanwhile. Arguments: the column, the expression
+-- and the search_path it is parsed with. No SET clause: it runs in every
+-- application write, and a per-call search_path change would cost each one.
+CREATE FUNCTION colmig.fill_column() RETURNS trigger
+    LANGUAGE C
+    AS 'MODULE_PATHNAME', 'colmig_fill_column';
+
 -- Starts workers for this database's runnable jobs, for servers where
 -- colmig is not in shared_preload_libraries (call it from pg_cron).
 -- Returns how many workers it started. Safe to call often and at once
