@@ -123,10 +123,11 @@ void define_all() {
                           GUC_UNIT_MB, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable(
       "colmig.smooth_io",
-      "Spread the I/O of backfill batches so that application commits do not wait on it.",
-      "Creates the WAL segments the next batches need before they need them, and "
-      "starts the write-back of the pages each batch adds, instead of leaving both "
-      "to bursts that stall every commit.",
+      "Spread and shrink the I/O of backfill batches so that application commits "
+      "wait less on it.",
+      "Creates the WAL segments the next batches need before they need them, starts "
+      "the write-back of the pages each batch adds, and compresses the batches' "
+      "full-page images when wal_compression is off.",
       &smooth_io, smooth_io, PGC_SUSET, 0, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("colmig.wait_for_autovacuum",
                            "Backfills wait while autovacuum works on their table.",

@@ -55,6 +55,16 @@ std::int64_t sessions_waiting_on_us() {
   return pg::get_int64(0, 0).value_or(0);
 }
 
+// Full-page images are a large part of a batch's WAL after a checkpoint.
+// When the server does not compress them, the worker compresses its own:
+// less WAL for the application's commits to flush along with theirs.
+std::optional<std::string> wal_compression_for_batches() {
+  pg::execute("SELECT CASE WHEN pg_catalog.current_setting('wal_compression') <> 'off' "
+              "THEN NULL WHEN 'lz4' = ANY (enumvals) THEN 'lz4' ELSE 'pglz' END "
+              "FROM pg_catalog.pg_settings WHERE name = 'wal_compression'");
+  return pg::result_rows() > 0 ? pg::get_text(0, 0) : std::nullopt;
+}
+
 core::BatchTarget target_from_settings() {
   core::BatchTarget target;
   target.target_seconds = guc::batch_target_ms / 1000.0;
@@ -82,8 +92,12 @@ StepResult run_batches(catalog::Job &job, const Statements &sql, bool is_sweep,
   const std::string lock_timeout = std::to_string(guc::lock_timeout_ms) + "ms";
 
   double rows_per_page = 0;
-  pg::in_transaction("colmig: planning batches",
-                     [&] { rows_per_page = rows_per_page_estimate(job.relid); });
+  std::optional<std::string> wal_compression;
+  pg::in_transaction("colmig: planning batches", [&] {
+    rows_per_page = rows_per_page_estimate(job.relid);
+    if (guc::smooth_io)
+      wal_compression = wal_compression_for_batches();
+  });
   const bool fixed = job.batch_size.has_value();
   core::BatchController controller(target_from_settings(),
                                    fixed ? *job.batch_size : guc::batch_size, fixed);
@@ -119,6 +133,8 @@ StepResult run_batches(catalog::Job &job, const Statements &sql, bool is_sweep,
         pg::set_local("lock_timeout", lock_timeout.c_str());
         // A crash loses a batch's rows and its cursor together: redone.
         pg::set_local("synchronous_commit", "off");
+        if (wal_compression)
+          pg::set_local("wal_compression", wal_compression->c_str());
         const std::int64_t wal_before = wal_insert_position();
         std::optional<pg::GrowthWriteback> growth;
         if (guc::smooth_io)
