@@ -87,5 +87,34 @@ SELECT try($$SELECT colmig.add_column('orders', 'c', 'text')$$);
 ROLLBACK;
 SELECT count(*) AS jobs FROM colmig.jobs;
 
+-- colmig.fill_column() is only a BEFORE INSERT/UPDATE row trigger with a
+-- column, an expression and a search_path; anything else is refused when
+-- it fires, and the row is not written.
+SELECT try('SELECT colmig.fill_column()');
+CREATE TABLE fills (id int, c int);
+CREATE TRIGGER after_insert AFTER INSERT ON fills FOR EACH ROW
+    EXECUTE FUNCTION colmig.fill_column('c', 'id + 1', 'public');
+SELECT try('INSERT INTO fills (id) VALUES (1)');
+DROP TRIGGER after_insert ON fills;
+CREATE TRIGGER two_args BEFORE INSERT ON fills FOR EACH ROW
+    EXECUTE FUNCTION colmig.fill_column('c', 'id + 1');
+SELECT try('INSERT INTO fills (id) VALUES (1)');
+DROP TRIGGER two_args ON fills;
+CREATE TRIGGER no_column BEFORE INSERT ON fills FOR EACH ROW
+    EXECUTE FUNCTION colmig.fill_column('nope', 'id + 1', 'public');
+SELECT try('INSERT INTO fills (id) VALUES (1)');
+DROP TRIGGER no_column ON fills;
+CREATE TRIGGER bad_expr BEFORE INSERT ON fills FOR EACH ROW
+    EXECUTE FUNCTION colmig.fill_column('c', 'id +', 'public');
+SELECT try('INSERT INTO fills (id) VALUES (1)');
+DROP TRIGGER bad_expr ON fills;
+-- and the happy path, outside a job: rows without a value get one
+CREATE TRIGGER fill_c BEFORE INSERT ON fills FOR EACH ROW WHEN (NEW.c IS NULL)
+    EXECUTE FUNCTION colmig.fill_column('c', 'id + 1', 'public');
+INSERT INTO fills (id) VALUES (1), (2);
+INSERT INTO fills (id, c) VALUES (3, 30);
+SELECT * FROM fills ORDER BY id;
+DROP TABLE fills;
+
 DROP VIEW orders_view;
 DROP TABLE orders, parted;
