@@ -136,6 +136,7 @@ Datum fill_column_c(FunctionCallInfo fcinfo) {
   auto *entry = static_cast<CompiledFill *>(
       hash_search(fill_table(), &data->tg_trigger->tgoid, HASH_ENTER, &found));
   if (!found) {
+    entry->relid = InvalidOid;
     entry->memory = nullptr;
     entry->valid = false;
     entry->active = 0;
