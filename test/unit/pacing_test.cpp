@@ -1,0 +1,53 @@
+#include "core/pacing.hpp"
+
+#include <gtest/gtest.h>
+
+namespace colmig::core {
+namespace {
+
+constexpr double kMs = 0.001;
+
+PacingRule rule(double slice_ms, double ratio) { return {slice_ms * kMs, ratio}; }
+
+TEST(Pacing, NoRestBeforeTheSliceIsUsedUp) {
+  EXPECT_EQ(rest_after(rule(1, 2), 0), 0);
+  EXPECT_EQ(rest_after(rule(1, 2), 0.9 * kMs), 0);
+}
+
+TEST(Pacing, RestsRatioTimesTheWork) {
+  EXPECT_DOUBLE_EQ(rest_after(rule(1, 2), 1 * kMs), 2 * kMs);
+  EXPECT_DOUBLE_EQ(rest_after(rule(1, 1), 1.5 * kMs), 1.5 * kMs);
+  EXPECT_DOUBLE_EQ(rest_after(rule(1, 0.5), 4 * kMs), 2 * kMs);
+}
+
+TEST(Pacing, RestsInsideABatchStayShortAtHighRatios) {
+  // batch_pause_ratio 32 must not hold the batch's row locks 32 times as
+  // long as it works: twice at most, the pause after the batch does the rest.
+  EXPECT_DOUBLE_EQ(rest_after(rule(1, 32), 1 * kMs), 2 * kMs);
+}
+
+TEST(Pacing, RestAfterALongLockWaitIsCapped) {
+  EXPECT_DOUBLE_EQ(rest_after(rule(1, 2), 500 * kMs), kLongestRestSeconds);
+}
+
+TEST(Pacing, NoSliceOrNoRatioNeverRests) {
+  EXPECT_EQ(rest_after(rule(0, 2), 1.0), 0);
+  EXPECT_EQ(rest_after(rule(1, 0), 1.0), 0);
+  EXPECT_EQ(rest_after(rule(-1, 2), 1.0), 0);
+}
+
+TEST(Pacing, PauseAfterBatchMakesUpTheRatio) {
+  // 10 ms of work at ratio 2 owes 20 ms; 18 ms were rested inside.
+  EXPECT_DOUBLE_EQ(pause_after_batch(10 * kMs, 18 * kMs, 2, 0), 2 * kMs);
+  // Ratio 32: 320 ms owed, 20 ms rested inside.
+  EXPECT_DOUBLE_EQ(pause_after_batch(10 * kMs, 20 * kMs, 32, 0), 300 * kMs);
+}
+
+TEST(Pacing, PauseAfterBatchIsAtLeastTheLeastPause) {
+  EXPECT_DOUBLE_EQ(pause_after_batch(10 * kMs, 20 * kMs, 2, 20 * kMs), 20 * kMs);
+  // Unthrottled: no ratio, only colmig.batch_pause (which may be 0).
+  EXPECT_DOUBLE_EQ(pause_after_batch(10 * kMs, 0, 0, 0), 0);
+}
+
+} // namespace
+} // namespace colmig::core
