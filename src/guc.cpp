@@ -21,7 +21,7 @@ int batch_pause_ms = 20;
 double batch_pause_ratio = 2.0;
 int max_workers = 4;
 int launcher_naptime_s = 10;
-int batch_target_ms = 50;
+int batch_target_ms = 10;
 int batch_size_min = 100;
 int batch_size_max = 100000;
 int batch_statement_timeout_ms = 10000;
@@ -30,6 +30,7 @@ int max_replication_lag_time_ms = 0;
 int max_wal_rate_mb = 0;
 bool wait_for_autovacuum = false;
 bool smooth_io = true;
+int batch_slice_ms = 1;
 char *run_window = nullptr;
 
 namespace {
@@ -76,11 +77,10 @@ void define_all() {
       &batch_pause_ms, batch_pause_ms, 0, 60 * 1000, PGC_SUSET, GUC_UNIT_MS, nullptr,
       nullptr, nullptr);
   DefineCustomRealVariable(
-      "colmig.batch_pause_ratio",
-      "Pause after a batch as a multiple of the batch's duration.",
-      "The pause is the larger of this and colmig.batch_pause; 2.0 keeps the "
-      "worker busy at most a third of the time, leaving CPU and I/O to the "
-      "application.",
+      "colmig.batch_pause_ratio", "Rest as a multiple of the worker's work.",
+      "Taken partly inside a throttled batch (see colmig.batch_slice) and the rest "
+      "after it, at least colmig.batch_pause; 2.0 keeps the worker busy at most a "
+      "third of the time, leaving CPU and I/O to the application.",
       &batch_pause_ratio, batch_pause_ratio, 0.0, 100.0, PGC_SUSET, 0, nullptr, nullptr,
       nullptr);
   DefineCustomIntVariable(
@@ -92,8 +92,9 @@ void define_all() {
                           nullptr, &launcher_naptime_s, launcher_naptime_s, 1, 3600,
                           PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr, nullptr);
   DefineCustomIntVariable(
-      "colmig.batch_target_duration", "How long one backfill batch should take.",
-      "Batch sizes adapt to it: the rows a batch locks are held about this long.",
+      "colmig.batch_target_duration", "How long one backfill batch should work.",
+      "Batch sizes adapt to it. With the rests a throttled batch takes inside, the "
+      "rows it locks are held up to three times this long.",
       &batch_target_ms, batch_target_ms, 1, 60 * 1000, PGC_SUSET, GUC_UNIT_MS, nullptr,
       nullptr, nullptr);
   DefineCustomIntVariable("colmig.batch_size_min", "Smallest adaptive batch, in rows.",
@@ -129,6 +130,16 @@ void define_all() {
       "the write-back of the pages each batch adds, and compresses the batches' "
       "full-page images when wal_compression is off.",
       &smooth_io, smooth_io, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable(
+      "colmig.batch_slice",
+      "Longest stretch a throttled batch computes before it rests (0: no rests "
+      "inside a batch).",
+      "A throttled batch rests colmig.batch_pause_ratio times as long as it has "
+      "worked, each time its work reaches this slice, so the application's "
+      "processes never wait long for a CPU; the pause after the batch makes up "
+      "the rest.",
+      &batch_slice_ms, batch_slice_ms, 0, 1000, PGC_SUSET, GUC_UNIT_MS, nullptr, nullptr,
+      nullptr);
   DefineCustomBoolVariable("colmig.wait_for_autovacuum",
                            "Backfills wait while autovacuum works on their table.",
                            nullptr, &wait_for_autovacuum, wait_for_autovacuum, PGC_SUSET,

@@ -1,9 +1,11 @@
 #include "runner/backfill.hpp"
 #include "core/batch_controller.hpp"
 #include "core/batch_sizer.hpp"
+#include "core/pacing.hpp"
 
 #include "guc.hpp"
 #include "pg/spi.hpp"
+#include "pg/pacing.hpp"
 #include "pg/transaction.hpp"
 #include "pg/wal.hpp"
 #include "pg/writeback.hpp"
@@ -118,6 +120,10 @@ StepResult run_batches(catalog::Job &job, const Statements &sql, bool is_sweep,
     sizer.set_rows_per_batch(controller.rows());
     BatchOutcome batch;
     const auto started = Clock::now();
+    // Throttled, the batch rests inside its statement (pg/pacing.hpp);
+    // unthrottled it runs through.
+    const pg::Pacing pacing(job.throttle ? guc::batch_slice_ms / 1000.0 : 0,
+                            guc::batch_pause_ratio);
     try {
       pg::in_transaction(batch_sql.c_str(), [&] {
         if (catalog::state_for_step(job.id) != core::JobState::running) {
@@ -183,7 +189,11 @@ StepResult run_batches(catalog::Job &job, const Statements &sql, bool is_sweep,
     if (batch.finished)
       return StepResult::done;
 
-    const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    // The batch's work, without its rests: what the controller sizes and
+    // the pause after it answers.
+    const double rested = pacing.rested_seconds();
+    const double seconds = std::max(
+        0.0, std::chrono::duration<double>(Clock::now() - started).count() - rested);
     const std::uint64_t pages = batch.range.end - batch.range.first;
     job.cursor_page = static_cast<std::int64_t>(batch.range.end);
     job.rows_done += static_cast<std::int64_t>(batch.rows);
@@ -194,19 +204,22 @@ StepResult run_batches(catalog::Job &job, const Statements &sql, bool is_sweep,
     last = {seconds, static_cast<double>(batch.wal_bytes)};
     last_wal_bytes = batch.wal_bytes;
     elog(DEBUG1,
-         "colmig: job %ld batch pages %lu-%lu: %lu rows in %.1f ms, %ld WAL bytes",
+         "colmig: job %ld batch pages %lu-%lu: %lu rows in %.1f ms (and %.1f ms of "
+         "rests), %ld WAL bytes",
          static_cast<long>(job.id), static_cast<unsigned long>(batch.range.first),
          static_cast<unsigned long>(batch.range.end),
-         static_cast<unsigned long>(batch.rows), seconds * 1000.0,
+         static_cast<unsigned long>(batch.rows), seconds * 1000.0, rested * 1000.0,
          static_cast<long>(batch.wal_bytes));
     if (batch.waiting_sessions > 0) {
       // Someone waited on our row locks: smaller batches, and room now.
       controller.halve();
       worker::wait_for_latch(kContentionBackoffMs);
     } else if (job.throttle) {
-      const long pause =
-          std::max(static_cast<long>(guc::batch_pause_ms),
-                   static_cast<long>(seconds * guc::batch_pause_ratio * 1000));
+      // The rests the batch took inside count towards its pause.
+      const long pause = static_cast<long>(
+          core::pause_after_batch(seconds, rested, guc::batch_pause_ratio,
+                                  guc::batch_pause_ms / 1000.0) *
+          1000);
       if (pause > 0)
         worker::wait_for_latch(pause);
     }

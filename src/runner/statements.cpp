@@ -86,13 +86,17 @@ std::string Statements::backfill_batch(bool skip_locked) const {
   // only its own pages (TID range scans), whatever join the planner picks.
   const std::string range =
       "ctid >= $1::text::tid AND " + alias_ + ".ctid < $2::text::tid";
+  // colmig.pace() in both halves: a throttled batch gives back the CPU
+  // every millisecond or so, whichever half is doing the work
+  // (pg/pacing.hpp).
   return "WITH src AS (SELECT " + alias_ + ".ctid AS row_id, " + fill_expr() +
          " AS value FROM ONLY " + table_ + " AS " + alias_ + " WHERE " + alias_ + "." +
-         range + " AND " + alias_ + "." + column_ + " IS NULL" +
+         range + " AND " + alias_ + "." + column_ + " IS NULL AND colmig.pace()" +
          (skip_locked ? " FOR NO KEY UPDATE OF " + alias_ + " SKIP LOCKED" : "") +
          ") UPDATE ONLY " + table_ + " AS " + alias_ + " SET " + column_ +
          " = src.value FROM src WHERE " + alias_ +
-         ".ctid = src.row_id AND src.value IS NOT NULL AND " + alias_ + "." + range;
+         ".ctid = src.row_id AND src.value IS NOT NULL AND " + alias_ + "." + range +
+         " AND colmig.pace()";
 }
 
 std::string Statements::add_not_null_check() const {

@@ -177,6 +177,14 @@ CREATE FUNCTION colmig.fill_column() RETURNS trigger
     LANGUAGE C
     AS 'MODULE_PATHNAME', 'colmig_fill_column';
 
+-- Where a throttled backfill batch gives back the CPU: the batch statement
+-- calls it once per row, and now and then it rests there a few
+-- milliseconds (colmig.batch_slice). Always true; outside a batch it does
+-- nothing.
+CREATE FUNCTION colmig.pace() RETURNS boolean
+    LANGUAGE C VOLATILE PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'colmig_pace';
+
 -- Starts workers for this database's runnable jobs, for servers where
 -- colmig is not in shared_preload_libraries (call it from pg_cron).
 -- Returns how many workers it started. Safe to call often and at once
