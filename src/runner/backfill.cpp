@@ -130,6 +130,9 @@ StepResult run_batches(catalog::Job &job, const Statements &sql, bool is_sweep,
           batch.stopped = true;
           return;
         }
+        // Rest points between the batch's own statements too: together
+        // they are a few milliseconds of work (pg/pacing.hpp).
+        pg::rest_if_due();
         batch.range = sizer.next(static_cast<std::uint64_t>(job.cursor_page), end_page);
         if (batch.range.first >= batch.range.end) {
           finish();
@@ -145,6 +148,7 @@ StepResult run_batches(catalog::Job &job, const Statements &sql, bool is_sweep,
         std::optional<pg::GrowthWriteback> growth;
         if (guc::smooth_io)
           growth.emplace(job.relid);
+        pg::rest_if_due();
         {
           pg::StatementTimeout timeout(guc::batch_statement_timeout_ms);
           AsJobOwner owner(job);
@@ -155,7 +159,9 @@ StepResult run_batches(catalog::Job &job, const Statements &sql, bool is_sweep,
         if (growth)
           growth->start();
         batch.wal_bytes = wal_insert_position() - wal_before;
+        pg::rest_if_due();
         batch.waiting_sessions = sessions_waiting_on_us();
+        pg::rest_if_due();
         catalog::advance_cursor(job.id, static_cast<std::int64_t>(batch.range.end),
                                 static_cast<std::int64_t>(batch.rows), controller.rows());
       });
