@@ -116,5 +116,10 @@ INSERT INTO fills (id, c) VALUES (3, 30);
 SELECT * FROM fills ORDER BY id;
 DROP TABLE fills;
 
+-- colmig.pace() is where a throttled batch rests; outside a batch it only
+-- says true, and it takes no arguments.
+SELECT colmig.pace() AS paced, count(*) AS rows FROM generate_series(1, 3) WHERE colmig.pace();
+SELECT try('SELECT colmig.pace(1)');
+
 DROP VIEW orders_view;
 DROP TABLE orders, parted;
