@@ -6,7 +6,6 @@
 #include <chrono>
 
 extern "C" {
-#include "access/xlog.h"
 #include "miscadmin.h"
 }
 
@@ -49,10 +48,6 @@ void rest_if_due() {
   // pg_usleep wakes early on a signal; CHECK_FOR_INTERRUPTS then acts on a
   // cancel or shutdown at once.
   pg::call([&] {
-    // The WAL this slice wrote, flushed by the worker itself before it
-    // sleeps: otherwise the next application commit writes and syncs it.
-    if (!RecoveryInProgress() && XactLastRecEnd != InvalidXLogRecPtr)
-      XLogFlush(XactLastRecEnd);
     pg_usleep(static_cast<long>(rest * 1e6));
     CHECK_FOR_INTERRUPTS();
   });
