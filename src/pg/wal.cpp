@@ -13,6 +13,10 @@ extern "C" {
 
 namespace colmig::pg {
 
+std::int64_t wal_insert_position() {
+  return call([] { return static_cast<std::int64_t>(GetXLogInsertRecPtr()); });
+}
+
 int prepare_wal_segments(std::int64_t bytes_ahead) {
   return call([&]() -> int {
     if (RecoveryInProgress())

@@ -18,4 +18,9 @@ namespace colmig::pg {
 // nothing during recovery. Returns how many segments it created.
 int prepare_wal_segments(std::int64_t bytes_ahead);
 
+// The current WAL insert position in bytes; differences between two calls
+// are the WAL written meanwhile (by anyone). Read in C: as an SQL query it
+// was parsed and planned twice per batch.
+std::int64_t wal_insert_position();
+
 } // namespace colmig::pg

@@ -42,12 +42,6 @@ double rows_per_page_estimate(Oid relid) {
   return pg::result_rows() > 0 ? pg::get_float8(0, 0).value_or(0) : 0;
 }
 
-std::int64_t wal_insert_position() {
-  pg::execute("SELECT pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_insert_lsn(), "
-              "'0/0')::int8");
-  return pg::get_int64(0, 0).value_or(0);
-}
-
 // Application sessions waiting for a lock this backend holds, read while
 // the batch still holds its row locks.
 std::int64_t sessions_waiting_on_us() {
@@ -144,7 +138,7 @@ StepResult run_batches(catalog::Job &job, const Statements &sql, bool is_sweep,
         pg::set_local("synchronous_commit", "off");
         if (wal_compression)
           pg::set_local("wal_compression", wal_compression->c_str());
-        const std::int64_t wal_before = wal_insert_position();
+        const std::int64_t wal_before = pg::wal_insert_position();
         std::optional<pg::GrowthWriteback> growth;
         if (guc::smooth_io)
           growth.emplace(job.relid);
@@ -158,7 +152,7 @@ StepResult run_batches(catalog::Job &job, const Statements &sql, bool is_sweep,
         }
         if (growth)
           growth->start();
-        batch.wal_bytes = wal_insert_position() - wal_before;
+        batch.wal_bytes = pg::wal_insert_position() - wal_before;
         pg::rest_if_due();
         batch.waiting_sessions = sessions_waiting_on_us();
         pg::rest_if_due();
