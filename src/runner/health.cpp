@@ -13,6 +13,7 @@ namespace {
 
 constexpr double kBytesPerMegabyte = 1024.0 * 1024.0;
 constexpr double kLongestSliceSeconds = 1.0;
+constexpr std::chrono::milliseconds kSignalsMaxAge{100};
 
 core::HealthSignals read_signals(Oid relid) {
   pg::execute(R"sql(
@@ -68,16 +69,20 @@ bool Throttle::hold_back(LastBatch &last) {
   if (!job_.throttle)
     return true;
   for (;;) {
-    core::HealthSignals signals;
-    std::optional<core::JobState> state;
-    pg::in_transaction("colmig: reading health signals", [&] {
-      state = catalog::load_state(job_.id);
-      signals = read_signals(job_.relid);
-    });
-    if (state != core::JobState::running) {
-      announce(std::nullopt);
-      return false;
+    const auto now = std::chrono::steady_clock::now();
+    if (!signals_ || now - signals_read_at_ >= kSignalsMaxAge) {
+      std::optional<core::JobState> state;
+      pg::in_transaction("colmig: reading health signals", [&] {
+        state = catalog::load_state(job_.id);
+        signals_ = read_signals(job_.relid);
+      });
+      signals_read_at_ = now;
+      if (state != core::JobState::running) {
+        announce(std::nullopt);
+        return false;
+      }
     }
+    core::HealthSignals signals = *signals_;
     if (last.seconds > 0) {
       signals.last_batch_seconds = last.seconds;
       signals.job_wal_bytes_per_second = last.wal_bytes / last.seconds;

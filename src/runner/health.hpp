@@ -8,6 +8,10 @@
 
 #include "catalog/job.hpp"
 
+#include <chrono>
+#include <optional>
+#include <string>
+
 namespace colmig::runner {
 
 struct LastBatch {
@@ -28,6 +32,12 @@ private:
   const catalog::Job &job_;
   std::optional<std::string> reason_;
   double held_seconds_ = 0;
+  // The database's signals, read at most every kSignalsMaxAge while the job
+  // goes on: with 10 ms batches, reading them before every batch (a
+  // transaction, and views that are costly to parse) was a fifth of the
+  // worker's CPU. Each batch still checks the job's state itself.
+  std::optional<core::HealthSignals> signals_;
+  std::chrono::steady_clock::time_point signals_read_at_{};
 
   core::ThrottleLimits limits() const;
   void announce(const std::optional<std::string> &reason);
