@@ -30,7 +30,7 @@ int max_replication_lag_time_ms = 0;
 int max_wal_rate_mb = 0;
 bool wait_for_autovacuum = false;
 bool smooth_io = true;
-int batch_slice_ms = 1;
+double batch_slice_ms = 1.0;
 char *run_window = nullptr;
 
 namespace {
@@ -130,7 +130,7 @@ void define_all() {
       "the write-back of the pages each batch adds, and compresses the batches' "
       "full-page images when wal_compression is off.",
       &smooth_io, smooth_io, PGC_SUSET, 0, nullptr, nullptr, nullptr);
-  DefineCustomIntVariable(
+  DefineCustomRealVariable(
       "colmig.batch_slice",
       "Longest stretch a throttled batch computes before it rests (0: no rests "
       "inside a batch).",
@@ -138,8 +138,8 @@ void define_all() {
       "worked, each time its work reaches this slice, so the application's "
       "processes never wait long for a CPU; the pause after the batch makes up "
       "the rest.",
-      &batch_slice_ms, batch_slice_ms, 0, 1000, PGC_SUSET, GUC_UNIT_MS, nullptr, nullptr,
-      nullptr);
+      &batch_slice_ms, batch_slice_ms, 0.0, 1000.0, PGC_SUSET, GUC_UNIT_MS, nullptr,
+      nullptr, nullptr);
   DefineCustomBoolVariable("colmig.wait_for_autovacuum",
                            "Backfills wait while autovacuum works on their table.",
                            nullptr, &wait_for_autovacuum, wait_for_autovacuum, PGC_SUSET,

@@ -22,7 +22,7 @@ extern int max_replication_lag_time_ms;
 extern int max_wal_rate_mb;
 extern bool wait_for_autovacuum;
 extern bool smooth_io;
-extern int batch_slice_ms;
+extern double batch_slice_ms;
 extern char *run_window;
 
 void define_all();
