@@ -10,6 +10,8 @@
 
 extern "C" {
 #include "commands/extension.h"
+#include "miscadmin.h"
+#include "storage/lock.h"
 }
 
 namespace colmig::catalog {
@@ -69,6 +71,17 @@ SELECT job_id, coalesce(extract(epoch FROM start_at - now()), 0)::float8
 void release_job(std::int64_t job_id) {
   pg::execute("SELECT pg_catalog.pg_advisory_unlock($1, ($2 % 2147483648)::int4)",
               {pg::int4_param(worker::kJobLockClass), pg::int8_param(job_id)});
+}
+
+bool claim_held(std::int64_t job_id) {
+  return pg::call([&] {
+    // The lock pg_try_advisory_lock(int4, int4) takes: two int4 keys
+    // (field4 = 2), ExclusiveLock.
+    LOCKTAG tag;
+    SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, static_cast<uint32>(worker::kJobLockClass),
+                         static_cast<uint32>(job_id % 2147483648), 2);
+    return LockHeldByMe(&tag, ExclusiveLock);
+  });
 }
 
 } // namespace colmig::catalog

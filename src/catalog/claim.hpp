@@ -32,4 +32,9 @@ Claim claim_next_job(std::int64_t preferred, bool (*skip)(std::int64_t job_id));
 
 void release_job(std::int64_t job_id);
 
+// Whether this backend still holds the job's claim. Read from its own
+// lock table, not pg_locks: it is asked before every batch, and scanning
+// pg_locks takes every lock-manager partition lock the application needs.
+bool claim_held(std::int64_t job_id);
+
 } // namespace colmig::catalog

@@ -1,4 +1,5 @@
 #include "catalog/job.hpp"
+#include "catalog/claim.hpp"
 
 #include "pg/spi.hpp"
 
@@ -70,19 +71,13 @@ std::optional<core::JobState> load_state(std::int64_t job_id) {
 }
 
 core::JobState state_for_step(std::int64_t job_id) {
-  pg::execute(R"sql(
-SELECT state, EXISTS (SELECT 1 FROM pg_catalog.pg_locks
-                       WHERE locktype = 'advisory' AND granted
-                         AND pid = pg_catalog.pg_backend_pid()
-                         AND classid = colmig.job_lock_class()::oid
-                         AND objid = (job_id % 2147483648)::oid AND objsubid = 2)
-  FROM colmig.jobs WHERE job_id = $1)sql",
+  pg::execute("SELECT state FROM colmig.jobs WHERE job_id = $1",
               {pg::int8_param(job_id)});
   if (pg::result_rows() == 0)
     pg::raise("42704", "colmig job " + std::to_string(job_id) + " no longer exists");
   auto state =
       core::parse_job_state(*pg::get_text(0, 0)).value_or(core::JobState::failed);
-  if (!*pg::get_bool(0, 1))
+  if (!claim_held(job_id))
     pg::raise("55000",
               "this worker lost its claim on colmig job " + std::to_string(job_id),
               "The job's own SQL released the advisory lock that marks it as running.");
