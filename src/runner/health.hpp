@@ -1,9 +1,9 @@
 // Holding back for the health of the database: before each batch the
-// worker checks the signals (replication lag, autovacuum on the table, the
-// time of day, read at most every 100 ms; the WAL its last batch wrote),
-// lets core::decide_throttle
-// judge them, and waits while it says so. The reason is shown in
-// colmig.progress.throttled and logged when a wait starts and ends.
+// worker checks the signals (replication lag, autovacuum on the table and
+// the time of day, read at most every 100 ms; the WAL its last batch
+// wrote), lets core::decide_throttle judge them, and waits while it says
+// so. The reason is shown in colmig.progress.throttled and logged when a
+// wait starts and ends.
 #pragma once
 #include "core/throttle.hpp"
 
