@@ -8,11 +8,12 @@ namespace colmig::core {
 
 namespace {
 
-constexpr NameTable<StepKind, 8> kStepNames{{
+constexpr NameTable<StepKind, 9> kStepNames{{
     {StepKind::add_column, "add_column"},
     {StepKind::add_column_for_backfill, "add_column_for_backfill"},
     {StepKind::backfill, "backfill"},
     {StepKind::sweep, "sweep"},
+    {StepKind::verify, "verify"},
     {StepKind::add_not_null_check, "add_not_null_check"},
     {StepKind::validate_not_null_check, "validate_not_null_check"},
     {StepKind::set_not_null, "set_not_null"},
@@ -24,6 +25,8 @@ Step step(StepKind kind) {
   case StepKind::backfill:
   case StepKind::sweep:
     return {kind, LockMode::row_exclusive, false, true};
+  case StepKind::verify:
+    return {kind, LockMode::access_share, false, false};
   case StepKind::validate_not_null_check:
     return {kind, LockMode::share_update_exclusive, false, false};
   default:
@@ -51,6 +54,9 @@ Plan plan_add_column(const AddColumnRequest &request) {
   plan.push_back(step(StepKind::add_column_for_backfill));
   plan.push_back(step(StepKind::backfill));
   plan.push_back(step(StepKind::sweep));
+  // Success is proven, not assumed: no rewrite moved rows behind the
+  // sweep, and the fill trigger saw every write while it ran.
+  plan.push_back(step(StepKind::verify));
   if (request.not_null) {
     // The fill trigger stays until NOT NULL is set, so rows written by the
     // application meanwhile cannot break the validation.
@@ -77,6 +83,8 @@ std::optional<StepKind> parse_step_kind(std::string_view text) {
 
 const char *to_string(LockMode mode) {
   switch (mode) {
+  case LockMode::access_share:
+    return "ACCESS SHARE";
   case LockMode::row_exclusive:
     return "ROW EXCLUSIVE";
   case LockMode::share_update_exclusive:

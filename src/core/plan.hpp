@@ -15,14 +15,20 @@ enum class StepKind {
   add_column,              // ADD COLUMN [DEFAULT d] [NOT NULL], catalog only
   add_column_for_backfill, // ADD COLUMN bare, SET DEFAULT, fill triggers
   backfill,                // batches over ctid page ranges
-  sweep,                   // second pass proving no row was left behind
+  sweep,                   // second pass over every row, with the proof's baseline
+  verify,                  // the proof holds: no rewrite, the fill trigger intact
   add_not_null_check,      // CHECK (col IS NOT NULL) NOT VALID
   validate_not_null_check, // VALIDATE CONSTRAINT
   set_not_null,            // SET NOT NULL (no scan thanks to the check), drop check
-  drop_fill_trigger,       // the job's triggers and their function
+  drop_fill_trigger,       // the job's fill trigger, once the proof still holds
 };
 
-enum class LockMode { row_exclusive, share_update_exclusive, access_exclusive };
+enum class LockMode {
+  access_share,
+  row_exclusive,
+  share_update_exclusive,
+  access_exclusive
+};
 
 struct Step {
   StepKind kind;
@@ -38,7 +44,7 @@ struct AddColumnRequest {
   bool not_null = false;
 };
 
-using Plan = boost::container::static_vector<Step, 8>;
+using Plan = boost::container::static_vector<Step, 9>;
 
 Plan plan_add_column(const AddColumnRequest &request);
 

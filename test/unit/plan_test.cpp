@@ -12,11 +12,16 @@
 namespace colmig::core {
 namespace {
 
-constexpr std::array<StepKind, 8> kAllKinds{
-    StepKind::add_column,         StepKind::add_column_for_backfill,
-    StepKind::backfill,           StepKind::sweep,
-    StepKind::add_not_null_check, StepKind::validate_not_null_check,
-    StepKind::set_not_null,       StepKind::drop_fill_trigger,
+constexpr std::array<StepKind, 9> kAllKinds{
+    StepKind::add_column,
+    StepKind::add_column_for_backfill,
+    StepKind::backfill,
+    StepKind::sweep,
+    StepKind::verify,
+    StepKind::add_not_null_check,
+    StepKind::validate_not_null_check,
+    StepKind::set_not_null,
+    StepKind::drop_fill_trigger,
 };
 
 AddColumnRequest make_request(bool has_default, bool default_is_volatile,
@@ -101,7 +106,7 @@ TEST(PlanAddColumn, VolatileDefaultBackfillsInBatches) {
   EXPECT_TRUE(needs_backfill(request));
   const std::vector<StepKind> expected{StepKind::add_column_for_backfill,
                                        StepKind::backfill, StepKind::sweep,
-                                       StepKind::drop_fill_trigger};
+                                       StepKind::verify, StepKind::drop_fill_trigger};
   EXPECT_EQ(kinds(plan_add_column(request)), expected);
 }
 
@@ -112,7 +117,7 @@ TEST(PlanAddColumn, BackfillExpressionBackfillsInBatches) {
     EXPECT_TRUE(needs_backfill(request));
     const std::vector<StepKind> expected{StepKind::add_column_for_backfill,
                                          StepKind::backfill, StepKind::sweep,
-                                         StepKind::drop_fill_trigger};
+                                         StepKind::verify, StepKind::drop_fill_trigger};
     EXPECT_EQ(kinds(plan_add_column(request)), expected);
   }
 }
@@ -125,6 +130,7 @@ TEST(PlanAddColumn, NotNullWithBackfillGoesThroughACheckConstraint) {
     const std::vector<StepKind> expected{StepKind::add_column_for_backfill,
                                          StepKind::backfill,
                                          StepKind::sweep,
+                                         StepKind::verify,
                                          StepKind::add_not_null_check,
                                          StepKind::validate_not_null_check,
                                          StepKind::set_not_null,
@@ -135,11 +141,13 @@ TEST(PlanAddColumn, NotNullWithBackfillGoesThroughACheckConstraint) {
 
 TEST(PlanAddColumn, LocksOfTheBackfillPlan) {
   const Plan plan = plan_add_column(make_request(true, true, true, true));
-  ASSERT_EQ(plan.size(), 7u);
+  ASSERT_EQ(plan.size(), 8u);
   EXPECT_EQ(find(plan, StepKind::add_column_for_backfill).lock,
             LockMode::access_exclusive);
   EXPECT_EQ(find(plan, StepKind::backfill).lock, LockMode::row_exclusive);
   EXPECT_EQ(find(plan, StepKind::sweep).lock, LockMode::row_exclusive);
+  // The proof reads the catalog only.
+  EXPECT_EQ(find(plan, StepKind::verify).lock, LockMode::access_share);
   EXPECT_EQ(find(plan, StepKind::add_not_null_check).lock, LockMode::access_exclusive);
   // The full scan runs under a lock that lets reads and writes through.
   EXPECT_EQ(find(plan, StepKind::validate_not_null_check).lock,
@@ -161,7 +169,8 @@ TEST(PlanAddColumn, MatchesTheSpecForEveryCombination) {
     if (!backfill) {
       expected = {StepKind::add_column};
     } else {
-      expected = {StepKind::add_column_for_backfill, StepKind::backfill, StepKind::sweep};
+      expected = {StepKind::add_column_for_backfill, StepKind::backfill, StepKind::sweep,
+                  StepKind::verify};
       if (request.not_null)
         expected.insert(expected.end(),
                         {StepKind::add_not_null_check, StepKind::validate_not_null_check,
@@ -194,6 +203,10 @@ TEST(PlanAddColumn, OnlyBackfillAndSweepAreBatched) {
         EXPECT_EQ(step.lock, LockMode::row_exclusive) << to_string(step.kind);
       } else {
         EXPECT_NE(step.lock, LockMode::row_exclusive) << to_string(step.kind);
+      }
+      // Every step that changes the catalog takes more than a reader's lock.
+      if (step.kind != StepKind::verify) {
+        EXPECT_NE(step.lock, LockMode::access_share) << to_string(step.kind);
       }
     }
   }
@@ -259,7 +272,8 @@ TEST(NextStep, StepNotInThePlanHasNoSuccessor) {
                         StepKind::validate_not_null_check, StepKind::set_not_null})
     EXPECT_FALSE(next_step(nullable, kind).has_value()) << to_string(kind);
   // ... while the steps it does have still chain.
-  EXPECT_EQ(next_step(nullable, StepKind::sweep), StepKind::drop_fill_trigger);
+  EXPECT_EQ(next_step(nullable, StepKind::sweep), StepKind::verify);
+  EXPECT_EQ(next_step(nullable, StepKind::verify), StepKind::drop_fill_trigger);
 }
 
 TEST(NextStep, EmptyPlanHasNoSuccessor) {
@@ -286,6 +300,7 @@ TEST(StepKindNames, AreTheStoredPhaseNames) {
   EXPECT_STREQ(to_string(StepKind::add_column_for_backfill), "add_column_for_backfill");
   EXPECT_STREQ(to_string(StepKind::backfill), "backfill");
   EXPECT_STREQ(to_string(StepKind::sweep), "sweep");
+  EXPECT_STREQ(to_string(StepKind::verify), "verify");
   EXPECT_STREQ(to_string(StepKind::add_not_null_check), "add_not_null_check");
   EXPECT_STREQ(to_string(StepKind::validate_not_null_check), "validate_not_null_check");
   EXPECT_STREQ(to_string(StepKind::set_not_null), "set_not_null");
@@ -320,7 +335,18 @@ TEST(StepKindNames, OutOfRangeValueIsUnknown) {
   EXPECT_STREQ(to_string(static_cast<StepKind>(99)), "unknown");
 }
 
+TEST(PlanAddColumn, EveryBackfillIsVerifiedRightAfterItsSweep) {
+  for (const auto &request : all_requests()) {
+    SCOPED_TRACE(describe(request));
+    const Plan plan = plan_add_column(request);
+    if (!needs_backfill(request))
+      continue;
+    EXPECT_EQ(next_step(plan, StepKind::sweep), StepKind::verify);
+  }
+}
+
 TEST(LockModeNames, AreSqlLockModes) {
+  EXPECT_STREQ(to_string(LockMode::access_share), "ACCESS SHARE");
   EXPECT_STREQ(to_string(LockMode::row_exclusive), "ROW EXCLUSIVE");
   EXPECT_STREQ(to_string(LockMode::share_update_exclusive), "SHARE UPDATE EXCLUSIVE");
   EXPECT_STREQ(to_string(LockMode::access_exclusive), "ACCESS EXCLUSIVE");

@@ -1,0 +1,32 @@
+// Names of the helper objects a job puts on its table. They are part of
+// colmig's contract with the catalog: the orphan cleanup recognises a
+// job's check by its name, and the fill trigger's name decides when it
+// fires among the table's own triggers.
+#pragma once
+#include "core/cpp_only.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace colmig::core {
+
+// PostgreSQL fires a table's BEFORE row triggers in the byte order of
+// their names. '~' sorts after every letter, digit and punctuation mark
+// of ASCII, so the fill trigger fires after the application's own BEFORE
+// triggers unless their names begin with '~' or a non-ASCII character.
+// The trigger is named kFillTriggerPrefix + job id; PostgreSQL appends
+// "_<trigger oid>" to the name of an internal trigger.
+inline constexpr std::string_view kFillTriggerPrefix = "~colmig_fill_";
+
+// Whether a trigger named `name` fires after the fill trigger.
+bool fires_after_fill_trigger(std::string_view name);
+
+// "colmig_<job>_not_null": the NOT VALID check before SET NOT NULL.
+std::string not_null_check_name(std::int64_t job_id);
+
+// The job a check of that form belongs to.
+std::optional<std::int64_t> job_of_not_null_check(std::string_view name);
+
+} // namespace colmig::core
