@@ -17,10 +17,13 @@ SELECT colmig.resume(:job_grams);
 SELECT colmig.wait(:job_grams, '60s');
 SELECT count(*) FILTER (WHERE grams = weight * 1000) AS correct FROM items;
 
--- Pause in the middle of the backfill: the worker stops after its batch;
--- the trigger keeps new rows right meanwhile; resume goes on from the cursor.
+-- Pause in the middle of the backfill: the batch under way rolls back and
+-- the worker stops; the trigger keeps new rows right meanwhile; resume goes
+-- on from the cursor.
 SELECT pg_advisory_lock(4242);
-SELECT colmig.add_column('items', 'tag', 'text', backfill_expr => $$gate('tag-' || id)$$,
+SELECT colmig.add_column('items', 'tag', 'text',
+                         backfill_expr => $$CASE WHEN id > 2000 THEN gate('tag-' || id)
+                                                 ELSE 'tag-' || id END$$,
                          not_null => true, batch_size => 100) AS job_tag \gset
 SELECT wait_until('SELECT worker_at_gate()');
 SELECT colmig.pause(:job_tag);
@@ -56,10 +59,17 @@ SELECT try(format('SELECT colmig.cancel(%s)', :job_grams));
 SELECT try(format('SELECT colmig.cancel(%s)', :job_code));
 SELECT state FROM colmig.progress WHERE job_id IN (:job_grams, :job_code) ORDER BY job_id;
 
--- wait() cannot see a job created in its own transaction, nor progress
--- under REPEATABLE READ: it says so instead of hanging.
+-- wait() cannot see a job created in its own transaction (also in a
+-- subtransaction of it), nor progress under REPEATABLE READ: it says so
+-- instead of hanging.
 BEGIN;
 SELECT colmig.add_column('items', 'extra', 'int') AS job_extra \gset
+SELECT try(format('SELECT colmig.wait(%s)', :job_extra));
+ROLLBACK;
+BEGIN;
+SAVEPOINT inner_job;
+SELECT colmig.add_column('items', 'extra', 'int') AS job_extra \gset
+RELEASE SAVEPOINT inner_job;
 SELECT try(format('SELECT colmig.wait(%s)', :job_extra));
 ROLLBACK;
 BEGIN ISOLATION LEVEL REPEATABLE READ;
@@ -107,8 +117,8 @@ SELECT try(format('SELECT colmig.wait(%s)', :job_unclaimed));
 
 -- Outside its run window a job waits before its first step, and says why.
 SELECT colmig.add_column('items', 'later', 'int', backfill_expr => 'weight',
-                         window_start => (localtime + interval '2 hours')::time,
-                         window_end => (localtime + interval '3 hours')::time) AS job_later \gset
+                         window_start => date_trunc('minute', localtime + interval '2 hours')::time,
+                         window_end => date_trunc('minute', localtime + interval '3 hours')::time) AS job_later \gset
 SELECT wait_until(format($$SELECT throttled LIKE 'outside run window __:__-__:__'
                              FROM colmig.progress WHERE job_id = %s$$, :job_later));
 SELECT state, phase FROM colmig.progress WHERE job_id = :job_later;
@@ -120,8 +130,8 @@ SELECT colmig.wait(:job_later);
 -- throttle => false ignores the window (and every health signal).
 SELECT colmig.add_column('items', 'now_please', 'int', backfill_expr => 'weight',
                          throttle => false,
-                         window_start => (localtime + interval '2 hours')::time,
-                         window_end => (localtime + interval '3 hours')::time) AS job_now \gset
+                         window_start => date_trunc('minute', localtime + interval '2 hours')::time,
+                         window_end => date_trunc('minute', localtime + interval '3 hours')::time) AS job_now \gset
 SELECT colmig.wait(:job_now);
 
 -- The global run window (colmig.run_window): a running job holds back

@@ -11,7 +11,7 @@ SELECT wait_until('SELECT worker_at_gate()');
 
 -- While it runs: the worker is visible in pg_stat_activity with its own
 -- backend type and the statement it runs.
-SELECT backend_type, query LIKE 'WITH src AS (SELECT %' AS runs_batch
+SELECT backend_type, query LIKE 'colmig: job % backfill batch on public.events' AS runs_batch
   FROM pg_stat_activity
  WHERE pid = (SELECT worker_pid FROM colmig.progress WHERE job_id = :job);
 SELECT relation, column_name, operation, state, phase, rows_total, percent,

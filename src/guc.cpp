@@ -14,6 +14,7 @@ namespace colmig::guc {
 
 int lock_timeout_ms = 50;
 int lock_retries = 50;
+int max_attempts = 5;
 int retry_base_delay_ms = 50;
 int retry_max_delay_ms = 5000;
 int batch_size = 1000;
@@ -35,7 +36,15 @@ char *run_window = nullptr;
 
 namespace {
 bool check_run_window(char **value, void **, GucSource) {
-  if (core::is_valid_run_window(*value ? *value : ""))
+  // A check hook is called from C: nothing may throw out of it.
+  bool valid = false;
+  try {
+    valid = core::is_valid_run_window(*value ? *value : "");
+  } catch (...) {
+    GUC_check_errdetail("colmig could not check the window (out of memory).");
+    return false;
+  }
+  if (valid)
     return true;
   GUC_check_errdetail("Use HH:MM-HH:MM, e.g. 01:00-05:00, or an empty string.");
   return false;
@@ -57,6 +66,13 @@ void define_all() {
   DefineCustomIntVariable(
       "colmig.lock_retries", "Attempts at a locking step before the job fails.", nullptr,
       &lock_retries, lock_retries, 1, 100000, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable(
+      "colmig.max_attempts",
+      "Workers that may take up a job without it making progress before it fails.",
+      "A job whose worker keeps ending before the job gets anywhere (an expression "
+      "that ends its own backend, a crash) fails after this many, so it cannot hold "
+      "the other jobs back.",
+      &max_attempts, max_attempts, 1, 1000, PGC_SUSET, 0, nullptr, nullptr, nullptr);
   DefineCustomIntVariable(
       "colmig.retry_base_delay", "First back-off after a lock timeout.",
       "Doubles with each failed attempt, up to colmig.retry_max_delay, with "

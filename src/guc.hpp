@@ -6,6 +6,7 @@ namespace colmig::guc {
 
 extern int lock_timeout_ms;
 extern int lock_retries;
+extern int max_attempts;
 extern int retry_base_delay_ms;
 extern int retry_max_delay_ms;
 extern int batch_size;

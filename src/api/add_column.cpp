@@ -1,7 +1,11 @@
 // colmig.add_column(): validates everything in the caller's session,
-// stores the job, and wakes the launcher once the caller commits.
+// stores the job with its analysed expressions and what they depend on,
+// and wakes the launcher once the caller commits.
+#include "core/plan.hpp"
+
 #include "api/catalog_access.hpp"
 #include "api/validate.hpp"
+#include "catalog/dependencies.hpp"
 #include "worker/shared_state.hpp"
 
 #include <string>
@@ -9,13 +13,19 @@
 extern "C" {
 #include "access/htup_details.h"
 #include "catalog/pg_class.h"
-#include "utils/guc.h"
+#include "utils/timestamp.h"
+#include "utils/date.h"
 #include "utils/syscache.h"
 }
 
 namespace {
 
 using namespace colmig;
+
+constexpr std::int64_t kMicrosecondsPerMinute = 60LL * 1000 * 1000;
+constexpr int kMinutesPerDay = 24 * 60;
+// As colmig.batch_size allows.
+constexpr std::int32_t kLargestBatchSize = 10 * 1000 * 1000;
 
 struct Request {
   Oid relid;
@@ -26,17 +36,26 @@ struct Request {
   bool not_null;
   std::optional<std::int32_t> batch_size;
   bool throttle = true;
-  // time values as text ("01:00:00"), both or neither.
-  std::optional<std::string> window_start;
-  std::optional<std::string> window_end;
-  std::optional<std::string> start_at; // timestamptz as text
+  bool fire_triggers = false;
+  // time values, both or neither.
+  std::optional<TimeADT> window_start;
+  std::optional<TimeADT> window_end;
+  std::optional<TimestampTz> start_at;
 };
+
+std::optional<TimeADT> optional_time(FunctionCallInfo fcinfo, int index) {
+  if (PG_ARGISNULL(index))
+    return std::nullopt;
+  return PG_GETARG_TIMEADT(index);
+}
 
 Request read_arguments(FunctionCallInfo fcinfo) {
   api::require_argument(fcinfo, 0, "tbl");
   api::require_argument(fcinfo, 1, "col");
   api::require_argument(fcinfo, 2, "coltype");
   api::require_argument(fcinfo, 5, "not_null");
+  api::require_argument(fcinfo, 7, "throttle");
+  api::require_argument(fcinfo, 11, "fire_triggers");
   Request request;
   request.relid = PG_GETARG_OID(0);
   request.column = NameStr(*PG_GETARG_NAME(1));
@@ -46,26 +65,46 @@ Request read_arguments(FunctionCallInfo fcinfo) {
   request.not_null = PG_GETARG_BOOL(5);
   if (!PG_ARGISNULL(6))
     request.batch_size = PG_GETARG_INT32(6);
-  api::require_argument(fcinfo, 7, "throttle");
   request.throttle = PG_GETARG_BOOL(7);
-  request.window_start = api::optional_datum_text(fcinfo, 8);
-  request.window_end = api::optional_datum_text(fcinfo, 9);
-  request.start_at = api::optional_datum_text(fcinfo, 10);
+  request.window_start = optional_time(fcinfo, 8);
+  request.window_end = optional_time(fcinfo, 9);
+  if (!PG_ARGISNULL(10))
+    request.start_at = PG_GETARG_TIMESTAMPTZ(10);
+  request.fire_triggers = PG_GETARG_BOOL(11);
   return request;
+}
+
+// A run window is kept in whole minutes of the day (24:00 is midnight).
+void check_window(const Request &request) {
+  if (request.window_start.has_value() != request.window_end.has_value())
+    pg::raise("22023", "window_start and window_end go together",
+              "Give both, e.g. window_start => '01:00', window_end => '05:00'.");
+  if (!request.window_start)
+    return;
+  for (TimeADT value : {*request.window_start, *request.window_end})
+    if (value % kMicrosecondsPerMinute != 0)
+      pg::raise("22023", "window_start and window_end must be whole minutes",
+                "A run window opens and closes on the minute, e.g. '01:00'.");
+  const auto minute = [](TimeADT value) {
+    return static_cast<int>(value / kMicrosecondsPerMinute) % kMinutesPerDay;
+  };
+  if (minute(*request.window_start) == minute(*request.window_end))
+    pg::raise("22023", "window_start and window_end must differ",
+              "Leave both NULL to let the job run at any time.");
 }
 
 void check_arguments(const Request &request) {
   if (request.column.empty())
     pg::raise("42602", "col must not be empty");
-  if (request.batch_size && *request.batch_size <= 0)
-    pg::raise("22023", "batch_size must be greater than zero, not " +
+  if (request.batch_size &&
+      (*request.batch_size <= 0 || *request.batch_size > kLargestBatchSize))
+    pg::raise("22023", "batch_size must be between 1 and " +
+                           std::to_string(kLargestBatchSize) + ", not " +
                            std::to_string(*request.batch_size));
-  if (request.window_start.has_value() != request.window_end.has_value())
-    pg::raise("22023", "window_start and window_end go together",
-              "Give both, e.g. window_start => '01:00', window_end => '05:00'.");
-  if (request.window_start && *request.window_start == *request.window_end)
-    pg::raise("22023", "window_start and window_end must differ",
-              "Leave both NULL to let the job run at any time.");
+  check_window(request);
+  if (request.start_at && TIMESTAMP_NOT_FINITE(*request.start_at))
+    pg::raise("22008", "start_at must be a finite time",
+              "Leave it NULL to start at once, or give the time to start at.");
   if (request.not_null && !request.default_expr && !request.backfill_expr)
     pg::raise("22023", "not_null needs default_expr or backfill_expr",
               "Existing rows would have no value for column \"" + request.column + "\".",
@@ -95,27 +134,83 @@ void check_no_active_job(const api::TargetTable &table, const std::string &colum
               {}, "Wait for that job, or cancel it with colmig.cancel().");
 }
 
+struct Analysis {
+  api::ColumnType type;
+  std::optional<api::AnalysedExpression> default_value;
+  std::optional<api::AnalysedExpression> backfill;
+  bool needs_backfill = false;
+
+  // What existing rows get: backfill_expr, else the default.
+  const api::AnalysedExpression *fill() const {
+    if (!needs_backfill)
+      return nullptr;
+    return backfill ? &*backfill : &*default_value;
+  }
+};
+
+Analysis analyse(const Request &request, const api::TargetTable &table) {
+  // Whether the default is volatile decides the path, and the type check
+  // depends on the path: resolve the type leniently first.
+  Analysis analysis;
+  analysis.type = api::resolve_type(request.column, request.type_text, false);
+  if (request.default_expr)
+    analysis.default_value = api::analyse_expression(
+        table, analysis.type, *request.default_expr, api::ExprKind::default_value);
+  if (request.backfill_expr)
+    analysis.backfill = api::analyse_expression(
+        table, analysis.type, *request.backfill_expr, api::ExprKind::backfill);
+  core::AddColumnRequest plan_request;
+  plan_request.has_default = analysis.default_value.has_value();
+  plan_request.default_is_volatile =
+      analysis.default_value && analysis.default_value->is_volatile;
+  plan_request.has_backfill_expr = analysis.backfill.has_value();
+  plan_request.not_null = request.not_null;
+  analysis.needs_backfill = core::needs_backfill(plan_request);
+  if (analysis.needs_backfill) {
+    (void)api::resolve_type(request.column, request.type_text, true);
+    api::check_rows_updatable(table);
+    api::notice_triggers_after_fill(table);
+  } else if (analysis.default_value) {
+    api::check_fast_default(*analysis.default_value, request.column, request.not_null);
+  }
+  return analysis;
+}
+
+pg::Param optional_text(const std::optional<api::AnalysedExpression> &expr) {
+  return expr ? pg::text_param(expr->node) : pg::null_param(TEXTOID);
+}
+
 std::int64_t insert_job(const Request &request, const api::TargetTable &table,
-                        const api::ColumnType &type, bool default_volatile,
-                        const std::string &search_path, Oid owner) {
-  pg::execute(R"sql(
+                        const Analysis &analysis, Oid owner) {
+  const api::AnalysedExpression *fill = analysis.fill();
+  pg::execute(
+      R"sql(
 INSERT INTO colmig.jobs (relid, relation, column_name, column_type, default_expr,
-                         backfill_expr, default_volatile, not_null, batch_size,
-                         search_path, owner, throttle, window_start, window_end,
-                         start_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::time, $14::time,
-        $15::timestamptz)
+                         backfill_expr, default_node, fill_node, default_volatile,
+                         not_null, batch_size, owner, throttle, fire_triggers,
+                         window_start, window_end, start_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+        make_time(($15 / 60)::int % 24, $15 % 60, 0),
+        make_time(($16 / 60)::int % 24, $16 % 60, 0), $17)
 RETURNING job_id)sql",
-              {pg::oid_param(table.relid), pg::text_param(table.qualified_name),
-               pg::text_param(request.column), pg::text_param(type.sql_name),
-               pg::text_param(request.default_expr),
-               pg::text_param(request.backfill_expr), pg::bool_param(default_volatile),
-               pg::bool_param(request.not_null),
-               request.batch_size ? pg::int4_param(*request.batch_size)
-                                  : pg::Param{INT4OID, 0, true},
-               pg::text_param(search_path), pg::oid_param(owner),
-               pg::bool_param(request.throttle), pg::text_param(request.window_start),
-               pg::text_param(request.window_end), pg::text_param(request.start_at)});
+      {pg::oid_param(table.relid), pg::text_param(table.qualified_name),
+       pg::text_param(request.column), pg::text_param(analysis.type.sql_name),
+       pg::text_param(request.default_expr), pg::text_param(request.backfill_expr),
+       optional_text(analysis.default_value),
+       fill ? pg::text_param(fill->node) : pg::null_param(TEXTOID),
+       pg::bool_param(analysis.default_value && analysis.default_value->is_volatile),
+       pg::bool_param(request.not_null),
+       request.batch_size ? pg::int4_param(*request.batch_size) : pg::null_param(INT4OID),
+       pg::oid_param(owner), pg::bool_param(request.throttle),
+       pg::bool_param(request.fire_triggers),
+       request.window_start ? pg::int4_param(static_cast<std::int32_t>(
+                                  *request.window_start / kMicrosecondsPerMinute))
+                            : pg::null_param(INT4OID),
+       request.window_end ? pg::int4_param(static_cast<std::int32_t>(
+                                *request.window_end / kMicrosecondsPerMinute))
+                          : pg::null_param(INT4OID),
+       request.start_at ? pg::timestamptz_param(*request.start_at)
+                        : pg::null_param(TIMESTAMPTZOID)});
   return *pg::get_int64(0, 0);
 }
 
@@ -126,24 +221,20 @@ COLMIG_SQL_FUNCTION(colmig_add_column) {
   check_arguments(request);
   api::TargetTable table = api::check_table(request.relid);
   api::check_column_absent(table, request.column);
-  api::ColumnType type = api::resolve_type(request.column, request.type_text);
-  bool default_volatile = false;
-  if (request.default_expr)
-    default_volatile = api::check_expression(table, type, *request.default_expr,
-                                             api::ExprKind::default_value);
-  if (request.backfill_expr)
-    api::check_expression(table, type, *request.backfill_expr, api::ExprKind::backfill);
-  // Stored with the job: the worker resolves names exactly as the caller did.
-  std::string search_path =
-      pg::call([] { return GetConfigOption("search_path", false, false); });
-  // The job runs as the table's owner, as ALTER TABLE by its owner would.
+  // Everything is analysed here, in the caller's session and search_path,
+  // and what the worker and the fill trigger run is what was analysed.
+  const Analysis analysis = analyse(request, table);
   Oid owner = table_owner(table.relid);
 
   std::int64_t job_id = 0;
   {
     api::CatalogAccess catalog;
     check_no_active_job(table, request.column);
-    job_id = insert_job(request, table, type, default_volatile, search_path, owner);
+    job_id = insert_job(request, table, analysis, owner);
+    for (const auto *expr : {analysis.default_value ? &*analysis.default_value : nullptr,
+                             analysis.backfill ? &*analysis.backfill : nullptr})
+      if (expr != nullptr)
+        catalog::record_dependencies(job_id, table.relid, expr->tree);
   }
   worker::wake_launcher_at_commit();
   return Int64GetDatum(job_id);

@@ -39,11 +39,18 @@ std::int64_t job_argument(FunctionCallInfo fcinfo) {
   return PG_GETARG_INT64(0);
 }
 
+// Whether the row version with this xmin was written by the current
+// transaction or one of its subtransactions: a worker cannot see it yet.
+bool created_by_this_transaction(std::int64_t xmin) {
+  return pg::call([&] {
+    return TransactionIdIsCurrentTransactionId(static_cast<TransactionId>(xmin));
+  });
+}
+
 // The job as the caller may see it: an error if it does not exist or
 // belongs to a role the caller does not act for.
 JobRow load_visible_job(api::CatalogAccess &catalog, std::int64_t job_id) {
-  pg::execute("SELECT state, owner::int8, cleanup_needed, "
-              "xmin::text::int8 = pg_catalog.txid_current_if_assigned() % 4294967296, "
+  pg::execute("SELECT state, owner::int8, cleanup_needed, xmin::text::int8, "
               "phase, last_error, last_sqlstate FROM colmig.jobs WHERE job_id = $1",
               {pg::int8_param(job_id)});
   if (pg::result_rows() == 0)
@@ -51,7 +58,7 @@ JobRow load_visible_job(api::CatalogAccess &catalog, std::int64_t job_id) {
   JobRow row{core::parse_job_state(*pg::get_text(0, 0)).value_or(core::JobState::failed),
              static_cast<Oid>(*pg::get_int64(0, 1)),
              *pg::get_bool(0, 2),
-             pg::get_bool(0, 3).value_or(false),
+             created_by_this_transaction(*pg::get_int64(0, 3)),
              pg::get_text(0, 4),
              pg::get_text(0, 5),
              pg::get_text(0, 6)};
@@ -142,15 +149,17 @@ core::JobState wait_for_end(api::CatalogAccess &catalog, std::int64_t job_id,
   const std::string name = "colmig job " + std::to_string(job_id);
   for (;;) {
     JobRow row = load_visible_job(catalog, job_id);
-    if (row.created_here)
-      pg::raise("25000", name + " was created in this transaction",
-                "The worker starts once the transaction commits; commit, then wait.");
     if (row.state == core::JobState::failed)
       throw pg::Error(pg::sqlstate_to_code(row.last_sqlstate.value_or("XX000").c_str()),
                       name + " failed: " + row.last_error.value_or("unknown error"));
     if (row.state == core::JobState::succeeded ||
         (row.state == core::JobState::cancelled && !row.cleanup_needed))
       return row.state;
+    // Also in a subtransaction of it: waiting would never end.
+    if (row.created_here)
+      pg::raise("25000", name + " was created or changed in this transaction",
+                "The worker sees the job once the transaction commits; commit, then "
+                "wait.");
     if (deadline && pg::call([] { return GetCurrentTimestamp(); }) >= *deadline)
       pg::raise("57014", "timed out waiting for " + name,
                 std::string("The job is ") + core::to_string(row.state) + " in phase " +

@@ -4,6 +4,7 @@
 #include "api/catalog_access.hpp"
 #include "guc.hpp"
 #include "pg/context_allocator.hpp"
+#include "catalog/claim.hpp"
 #include "worker/start.hpp"
 
 #include <boost/container/vector.hpp>
@@ -49,7 +50,7 @@ COLMIG_SQL_FUNCTION(colmig_run_pending) {
     // One caller at a time per database: a second waits here, then finds
     // the jobs the first one handed out marked as such.
     pg::execute("SELECT pg_catalog.pg_advisory_xact_lock($1, 0)",
-                {pg::int4_param(worker::kJobLockClass)});
+                {pg::int4_param(catalog::kJobLockClass)});
     pg::execute(kRunnableJobs, {pg::int4_param(guc::max_workers)});
     using Ids =
         boost::container::vector<std::int64_t, pg::ContextAllocator<std::int64_t>>;

@@ -1,11 +1,16 @@
 // Checks that add_column runs in the caller's session before it stores a
 // job: each raises a clear error with a proper SQLSTATE and changes nothing.
+// Whatever a job could only fail at later (in the worker) is refused here.
 #pragma once
 
 #include "pg/postgres.hpp"
 
 #include <optional>
 #include <string>
+
+extern "C" {
+#include "nodes/nodes.h"
+}
 
 namespace colmig::api {
 
@@ -22,14 +27,42 @@ struct ColumnType {
 
 enum class ExprKind { default_value, backfill };
 
-// A plain, permanent table the current user owns.
+// An expression as analysed in the caller's session: names bound to
+// objects, coerced to the column's type. `node` is what the job stores and
+// runs; `tree` is the same, in memory, for this call only.
+struct AnalysedExpression {
+  std::string node;
+  Node *tree;
+  bool is_volatile;
+};
+
+// A plain, permanent heap table the current user owns, that is not a
+// partition, has no inheritance children, belongs to no extension and has
+// room for one more column.
 TargetTable check_table(Oid relid);
 void check_column_absent(const TargetTable &table, const std::string &column);
-ColumnType resolve_type(const std::string &column, const std::string &type_text);
+// A type a column can have and that ADD COLUMN can add without rewriting
+// the table (no domain with constraints, no volatile type default); with
+// `for_backfill`, no type default at all (it would fill existing rows
+// before the backfill could tell them from filled ones).
+ColumnType resolve_type(const std::string &column, const std::string &type_text,
+                        bool for_backfill);
 // Parses `expr` as exactly one SQL expression over the table's columns
-// (no columns for a default), assignable to the column's type. Returns
-// whether it is volatile.
-bool check_expression(const TargetTable &table, const ColumnType &type,
-                      const std::string &expr, ExprKind kind);
+// (no columns for a default), assignable to the column's type.
+AnalysedExpression analyse_expression(const TargetTable &table, const ColumnType &type,
+                                      const std::string &expr, ExprKind kind);
+// The fast path's default, evaluated now as ADD COLUMN will evaluate it
+// once: an error it raises is raised here, and with `not_null` a NULL is
+// refused (23502), since ADD COLUMN ... DEFAULT NULL NOT NULL scans the
+// whole table under ACCESS EXCLUSIVE.
+void check_fast_default(const AnalysedExpression &default_value,
+                        const std::string &column, bool not_null);
+// Batches UPDATE rows: a table that publishes updates needs a replica
+// identity (55000, as PostgreSQL's own UPDATE would raise).
+void check_rows_updatable(const TargetTable &table);
+// NOTICEs for BEFORE row triggers of the table that fire after colmig's
+// fill trigger (PostgreSQL fires them in name order), so their changes to
+// a row come after the fill.
+void notice_triggers_after_fill(const TargetTable &table);
 
 } // namespace colmig::api

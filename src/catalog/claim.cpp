@@ -2,7 +2,6 @@
 
 #include "pg/context_allocator.hpp"
 #include "pg/spi.hpp"
-#include "worker/start.hpp"
 
 #include <boost/container/vector.hpp>
 
@@ -28,7 +27,11 @@ bool extension_installed() {
 
 Claim claim_next_job(std::int64_t preferred, bool (*skip)(std::int64_t job_id)) {
   pg::execute(R"sql(
-SELECT job_id, coalesce(extract(epoch FROM start_at - now()), 0)::float8
+SELECT job_id,
+       -- Not start_at - now(): that raises for an infinite start_at, and
+       -- one such job would keep every job of the database from running.
+       CASE WHEN start_at IS NULL THEN 0
+            ELSE extract(epoch FROM start_at) - extract(epoch FROM now()) END::float8
   FROM colmig.jobs
  WHERE state IN ('queued', 'running')
     OR (cleanup_needed AND state IN ('failed', 'cancelled'))
@@ -44,6 +47,19 @@ SELECT job_id, coalesce(extract(epoch FROM start_at - now()), 0)::float8
     candidates.push_back({*pg::get_int64(row, 0), *pg::get_float8(row, 1)});
   Claim claim;
   for (const Candidate &candidate : candidates) {
+    if (claim.job_id) {
+      // Another job nobody runs could run now beside this one: its claim
+      // is free (taken and given back at once).
+      if (!claim.more_runnable && candidate.starts_in <= 0 && !skip(candidate.job_id)) {
+        pg::execute(kTryLock,
+                    {pg::int4_param(kJobLockClass), pg::int8_param(candidate.job_id)});
+        if (*pg::get_bool(0, 0)) {
+          release_job(candidate.job_id);
+          claim.more_runnable = true;
+        }
+      }
+      continue;
+    }
     if (candidate.starts_in > 0) {
       claim.next_start_in = std::min(claim.next_start_in.value_or(candidate.starts_in),
                                      candidate.starts_in);
@@ -53,8 +69,8 @@ SELECT job_id, coalesce(extract(epoch FROM start_at - now()), 0)::float8
       claim.skipped = true;
       continue;
     }
-    pg::execute(kTryLock, {pg::int4_param(worker::kJobLockClass),
-                           pg::int8_param(candidate.job_id)});
+    pg::execute(kTryLock,
+                {pg::int4_param(kJobLockClass), pg::int8_param(candidate.job_id)});
     if (*pg::get_bool(0, 0)) {
       // Claimed: run_pending() need not hold the job back for a worker
       // on its way any more; if this worker dies, the next call restarts it.
@@ -62,7 +78,6 @@ SELECT job_id, coalesce(extract(epoch FROM start_at - now()), 0)::float8
                   "WHERE job_id = $1 AND launch_requested_at IS NOT NULL",
                   {pg::int8_param(candidate.job_id)});
       claim.job_id = candidate.job_id;
-      return claim;
     }
   }
   return claim;
@@ -70,7 +85,7 @@ SELECT job_id, coalesce(extract(epoch FROM start_at - now()), 0)::float8
 
 void release_job(std::int64_t job_id) {
   pg::execute("SELECT pg_catalog.pg_advisory_unlock($1, ($2 % 2147483648)::int4)",
-              {pg::int4_param(worker::kJobLockClass), pg::int8_param(job_id)});
+              {pg::int4_param(kJobLockClass), pg::int8_param(job_id)});
 }
 
 bool claim_held(std::int64_t job_id) {
@@ -78,7 +93,7 @@ bool claim_held(std::int64_t job_id) {
     // The lock pg_try_advisory_lock(int4, int4) takes: two int4 keys
     // (field4 = 2), ExclusiveLock.
     LOCKTAG tag;
-    SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, static_cast<uint32>(worker::kJobLockClass),
+    SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, static_cast<uint32>(kJobLockClass),
                          static_cast<uint32>(job_id % 2147483648), 2);
     return LockHeldByMe(&tag, ExclusiveLock);
   });

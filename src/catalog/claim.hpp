@@ -11,6 +11,10 @@
 
 namespace colmig::catalog {
 
+// The advisory lock class that marks a job as owned by a live worker
+// (colmig.job_lock_class() in SQL).
+constexpr int kJobLockClass = 1668246637;
+
 // Whether CREATE EXTENSION colmig ran in this database.
 bool extension_installed();
 
@@ -20,6 +24,9 @@ struct Claim {
   bool skipped = false;
   // Seconds until the next job whose start_at lies ahead, if any.
   std::optional<double> next_start_in;
+  // Besides the claimed job, another one that no worker runs could run
+  // now: it need not wait until this one is done.
+  bool more_runnable = false;
 };
 
 // Claims the oldest job with work left (queued, running without a live

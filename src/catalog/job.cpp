@@ -1,5 +1,6 @@
 #include "catalog/job.hpp"
 #include "catalog/claim.hpp"
+#include "catalog/dependencies.hpp"
 
 #include "pg/spi.hpp"
 
@@ -8,25 +9,36 @@ namespace colmig::catalog {
 namespace {
 
 const char *const kSelectJob = R"sql(
-SELECT job_id, relid::int8, relation, column_name::text, column_type,
-       default_expr, backfill_expr, default_volatile, not_null,
-       batch_size::int8, search_path, owner::int8, state, phase,
-       cleanup_needed, cursor_page, end_page, rows_done, throttle,
+SELECT job_id, relid::int8, relation, column_name::text, column_attnum::int8,
+       column_type, default_node, fill_node, default_volatile,
+       backfill_expr IS NOT NULL, not_null, batch_size::int8, throttle, fire_triggers,
        (extract(hour FROM window_start) * 60 + extract(minute FROM window_start))::int8,
-       (extract(hour FROM window_end) * 60 + extract(minute FROM window_end))::int8
+       (extract(hour FROM window_end) * 60 + extract(minute FROM window_end))::int8,
+       owner::int8, state, phase, cleanup_needed, attempts::int8,
+       fill_trigger::int8, fill_trigger_xmin, sweep_filenode::int8,
+       sweep_restarts::int8, cursor_page, end_page, rows_done
   FROM colmig.jobs WHERE job_id = $1)sql";
 
 void update(const char *sql, std::initializer_list<pg::Param> params) {
   pg::execute(sql, params);
 }
 
+// The writes that move a running job on touch it only while it is running;
+// a pause() or cancel() that committed meanwhile makes them touch nothing.
+void update_running(const char *sql, std::initializer_list<pg::Param> params) {
+  if (pg::execute(sql, params) == 0)
+    throw JobStopped{};
+}
+
+int int_at(int column) { return static_cast<int>(pg::get_int64(0, column).value_or(0)); }
+
 } // namespace
 
 core::AddColumnRequest Job::request() const {
   core::AddColumnRequest request;
-  request.has_default = default_expr.has_value();
+  request.has_default = default_node.has_value();
   request.default_is_volatile = default_volatile;
-  request.has_backfill_expr = backfill_expr.has_value();
+  request.has_backfill_expr = has_backfill_expr;
   request.not_null = not_null;
   return request;
 }
@@ -39,27 +51,35 @@ std::optional<Job> load_job(std::int64_t job_id) {
   job.relid = static_cast<Oid>(*pg::get_int64(0, 1));
   job.relation = *pg::get_text(0, 2);
   job.column = *pg::get_text(0, 3);
-  job.column_type = *pg::get_text(0, 4);
-  job.default_expr = pg::get_text(0, 5);
-  job.backfill_expr = pg::get_text(0, 6);
-  job.default_volatile = *pg::get_bool(0, 7);
-  job.not_null = *pg::get_bool(0, 8);
-  if (auto size = pg::get_int64(0, 9))
+  if (auto attnum = pg::get_int64(0, 4))
+    job.column_attnum = static_cast<AttrNumber>(*attnum);
+  job.column_type = *pg::get_text(0, 5);
+  job.default_node = pg::get_text(0, 6);
+  job.fill_node = pg::get_text(0, 7);
+  job.default_volatile = *pg::get_bool(0, 8);
+  job.has_backfill_expr = *pg::get_bool(0, 9);
+  job.not_null = *pg::get_bool(0, 10);
+  if (auto size = pg::get_int64(0, 11))
     job.batch_size = static_cast<std::int32_t>(*size);
-  job.search_path = *pg::get_text(0, 10);
-  job.owner = static_cast<Oid>(*pg::get_int64(0, 11));
-  job.state =
-      core::parse_job_state(*pg::get_text(0, 12)).value_or(core::JobState::failed);
-  job.phase = *pg::get_text(0, 13);
-  job.cleanup_needed = *pg::get_bool(0, 14);
-  job.cursor_page = *pg::get_int64(0, 15);
-  job.end_page = pg::get_int64(0, 16);
-  job.rows_done = *pg::get_int64(0, 17);
-  job.throttle = *pg::get_bool(0, 18);
-  if (auto start = pg::get_int64(0, 19))
+  job.throttle = *pg::get_bool(0, 12);
+  job.fire_triggers = *pg::get_bool(0, 13);
+  if (auto start = pg::get_int64(0, 14))
     job.window_start_minute = static_cast<int>(*start);
-  if (auto end = pg::get_int64(0, 20))
+  if (auto end = pg::get_int64(0, 15))
     job.window_end_minute = static_cast<int>(*end);
+  job.owner = static_cast<Oid>(*pg::get_int64(0, 16));
+  job.state =
+      core::parse_job_state(*pg::get_text(0, 17)).value_or(core::JobState::failed);
+  job.phase = *pg::get_text(0, 18);
+  job.cleanup_needed = *pg::get_bool(0, 19);
+  job.attempts = int_at(20);
+  job.fill_trigger = static_cast<Oid>(pg::get_int64(0, 21).value_or(0));
+  job.fill_trigger_xmin = static_cast<TransactionId>(pg::get_int64(0, 22).value_or(0));
+  job.sweep_filenode = static_cast<Oid>(pg::get_int64(0, 23).value_or(0));
+  job.sweep_restarts = int_at(24);
+  job.cursor_page = *pg::get_int64(0, 25);
+  job.end_page = pg::get_int64(0, 26);
+  job.rows_done = *pg::get_int64(0, 27);
   return job;
 }
 
@@ -84,7 +104,7 @@ core::JobState state_for_step(std::int64_t job_id) {
   return state;
 }
 
-void check_table_unchanged(const Job &job) {
+void check_owner_unchanged(const Job &job) {
   pg::execute("SELECT relowner::int8 FROM pg_catalog.pg_class WHERE oid = $1",
               {pg::oid_param(job.relid)});
   if (pg::result_rows() == 0)
@@ -97,32 +117,35 @@ void check_table_unchanged(const Job &job) {
               {}, "The job runs as the table's owner at creation; create a new job.");
 }
 
-void mark_running(std::int64_t job_id) {
-  update(R"sql(
+int mark_running(std::int64_t job_id) {
+  pg::execute(R"sql(
 UPDATE colmig.jobs
    SET state = 'running', started_at = coalesce(started_at, now()),
+       attempts = attempts + 1,
        last_error = NULL, last_sqlstate = NULL, updated_at = now()
- WHERE job_id = $1 AND state IN ('queued', 'running'))sql",
-         {pg::int8_param(job_id)});
+ WHERE job_id = $1 AND state IN ('queued', 'running')
+RETURNING attempts::int8)sql",
+              {pg::int8_param(job_id)});
+  return pg::result_rows() > 0 ? int_at(0) : 0;
 }
 
 void enter_phase(std::int64_t job_id, const char *phase,
                  std::optional<std::int64_t> end_page) {
-  update(R"sql(
+  update_running(R"sql(
 UPDATE colmig.jobs
-   SET phase = $2, cursor_page = 0, end_page = coalesce($3, end_page),
+   SET phase = $2, cursor_page = 0, end_page = coalesce($3, end_page), attempts = 0,
        backfill_started_at = CASE WHEN $2 = 'backfill' THEN now()
                                   ELSE backfill_started_at END,
        updated_at = now()
- WHERE job_id = $1)sql",
-         {pg::int8_param(job_id), pg::text_param(std::string(phase)),
-          end_page ? pg::int8_param(*end_page) : pg::Param{INT8OID, 0, true}});
+ WHERE job_id = $1 AND state = 'running')sql",
+                 {pg::int8_param(job_id), pg::text_param(std::string(phase)),
+                  end_page ? pg::int8_param(*end_page) : pg::null_param(INT8OID)});
 }
 
 void set_rows_total(std::int64_t job_id, std::optional<std::int64_t> rows_total) {
   update("UPDATE colmig.jobs SET rows_total = $2 WHERE job_id = $1",
          {pg::int8_param(job_id),
-          rows_total ? pg::int8_param(*rows_total) : pg::Param{INT8OID, 0, true}});
+          rows_total ? pg::int8_param(*rows_total) : pg::null_param(INT8OID)});
 }
 
 void set_cleanup_needed(std::int64_t job_id, bool needed) {
@@ -131,18 +154,42 @@ void set_cleanup_needed(std::int64_t job_id, bool needed) {
          {pg::int8_param(job_id), pg::bool_param(needed)});
 }
 
+void record_fill_trigger(std::int64_t job_id, AttrNumber attnum, Oid trigger,
+                         TransactionId trigger_xmin) {
+  update("UPDATE colmig.jobs SET column_attnum = $2, fill_trigger = $3, "
+         "fill_trigger_xmin = $4, cleanup_needed = true, updated_at = now() "
+         "WHERE job_id = $1",
+         {pg::int8_param(job_id), pg::int4_param(attnum), pg::oid_param(trigger),
+          pg::int8_param(trigger_xmin)});
+}
+
+void begin_sweep(std::int64_t job_id, Oid filenode, TransactionId trigger_xmin,
+                 std::int64_t end_page, bool restart) {
+  update_running(R"sql(
+UPDATE colmig.jobs
+   SET phase = 'sweep', cursor_page = 0, end_page = $4, sweep_filenode = $2,
+       fill_trigger_xmin = $3,
+       sweep_restarts = sweep_restarts + CASE WHEN $5 THEN 1 ELSE 0 END,
+       updated_at = now()
+ WHERE job_id = $1 AND state = 'running')sql",
+                 {pg::int8_param(job_id), pg::oid_param(filenode),
+                  pg::int8_param(trigger_xmin), pg::int8_param(end_page),
+                  pg::bool_param(restart)});
+}
+
 void advance_cursor(std::int64_t job_id, std::int64_t cursor_page,
                     std::int64_t rows_added, std::int64_t batch_rows) {
-  update(R"sql(
+  update_running(R"sql(
 UPDATE colmig.jobs
    SET cursor_page = $2, rows_done = rows_done + $3, current_batch_size = $4,
-       throttled = NULL,
+       throttled = NULL, attempts = 0,
        rows_per_second = (rows_done + $3) / greatest(0.001,
            extract(epoch FROM clock_timestamp() - backfill_started_at)::float8),
        updated_at = now()
- WHERE job_id = $1)sql",
-         {pg::int8_param(job_id), pg::int8_param(cursor_page), pg::int8_param(rows_added),
-          pg::int4_param(static_cast<std::int32_t>(batch_rows))});
+ WHERE job_id = $1 AND state = 'running')sql",
+                 {pg::int8_param(job_id), pg::int8_param(cursor_page),
+                  pg::int8_param(rows_added),
+                  pg::int4_param(static_cast<std::int32_t>(batch_rows))});
 }
 
 void record_lock_retry(std::int64_t job_id, const std::string &error) {
@@ -157,13 +204,13 @@ void set_throttled(std::int64_t job_id, const std::optional<std::string> &reason
 }
 
 void mark_succeeded(std::int64_t job_id) {
-  update(R"sql(
+  update_running(R"sql(
 UPDATE colmig.jobs
-   SET state = CASE WHEN state = 'running' THEN 'succeeded' ELSE state END,
-       finished_at = CASE WHEN state = 'running' THEN now() ELSE finished_at END,
-       phase = 'done', last_error = NULL, last_sqlstate = NULL, updated_at = now()
- WHERE job_id = $1)sql",
-         {pg::int8_param(job_id)});
+   SET state = 'succeeded', finished_at = now(), phase = 'done', cleanup_needed = false,
+       throttled = NULL, last_error = NULL, last_sqlstate = NULL, updated_at = now()
+ WHERE job_id = $1 AND state = 'running')sql",
+                 {pg::int8_param(job_id)});
+  forget_dependencies(job_id);
 }
 
 void mark_failed(std::int64_t job_id, const std::string &error,
@@ -171,16 +218,17 @@ void mark_failed(std::int64_t job_id, const std::string &error,
   update(R"sql(
 UPDATE colmig.jobs
    SET state = CASE WHEN state = 'cancelled' THEN state ELSE 'failed' END,
-       finished_at = now(), last_error = $2,
+       finished_at = now(), last_error = $2, throttled = NULL,
        last_sqlstate = $3, updated_at = now()
  WHERE job_id = $1)sql",
          {pg::int8_param(job_id), pg::text_param(error), pg::text_param(sqlstate)});
 }
 
-void mark_cancelled_done(std::int64_t job_id) {
+void mark_cleaned_up(std::int64_t job_id) {
   update("UPDATE colmig.jobs SET finished_at = coalesce(finished_at, now()), "
          "cleanup_needed = false, updated_at = now() WHERE job_id = $1",
          {pg::int8_param(job_id)});
+  forget_dependencies(job_id);
 }
 
 } // namespace colmig::catalog

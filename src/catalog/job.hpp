@@ -8,6 +8,11 @@
 
 #include "pg/postgres.hpp"
 
+extern "C" {
+#include "access/attnum.h"
+#include "access/transam.h"
+}
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -17,23 +22,31 @@ namespace colmig::catalog {
 struct Job {
   std::int64_t id = 0;
   Oid relid = InvalidOid;
-  std::string relation;
+  std::string relation; // the name at creation, for messages once it is gone
   std::string column;
+  std::optional<AttrNumber> column_attnum; // once the column exists
   std::string column_type;
-  std::optional<std::string> default_expr;
-  std::optional<std::string> backfill_expr;
+  // What runs: the expressions as add_column analysed them.
+  std::optional<std::string> default_node;
+  std::optional<std::string> fill_node;
   bool default_volatile = false;
+  bool has_backfill_expr = false;
   bool not_null = false;
   std::optional<std::int32_t> batch_size;
   bool throttle = true;
+  bool fire_triggers = false;
   // The job's own run window in minutes since midnight, or none.
   std::optional<int> window_start_minute;
   std::optional<int> window_end_minute;
-  std::string search_path;
   Oid owner = InvalidOid;
   core::JobState state = core::JobState::queued;
   std::string phase;
   bool cleanup_needed = false;
+  int attempts = 0;
+  Oid fill_trigger = InvalidOid;
+  TransactionId fill_trigger_xmin = InvalidTransactionId;
+  Oid sweep_filenode = InvalidOid;
+  int sweep_restarts = 0;
   std::int64_t cursor_page = 0;
   std::optional<std::int64_t> end_page;
   std::int64_t rows_done = 0;
@@ -45,33 +58,50 @@ std::optional<Job> load_job(std::int64_t job_id);
 std::optional<core::JobState> load_state(std::int64_t job_id);
 
 // The job's state before a step or batch. Not locked: a pause() or
-// cancel() never waits for a batch; one that commits during a step lets
-// the step finish and commit its phase change, and stops the next one.
+// cancel() never waits for a step. What the step then does commits only if
+// the job is still running when it ends (every write below that moves a
+// running job on is conditional on it, see JobStopped).
 // Raises when this worker no longer holds the job's claim (the job's own
 // SQL could have released it with pg_advisory_unlock_all()).
 core::JobState state_for_step(std::int64_t job_id);
 
-// The job's table still exists and still belongs to the job's owner.
-void check_table_unchanged(const Job &job);
+// Thrown by the writes that move a running job on when the job is no
+// longer running (paused or cancelled while its step or batch ran): the
+// transaction must roll back, so that nothing the step did outlives the
+// pause() or cancel() a caller already saw commit.
+struct JobStopped {};
 
-// queued/running -> running, with started_at set once.
-void mark_running(std::int64_t job_id);
+// The job's table still belongs to the job's owner (or is gone: the steps
+// raise 42P01 when they find it so).
+void check_owner_unchanged(const Job &job);
+
+// queued/running -> running, with started_at set once. Counts the attempt.
+// Returns the attempts since the job last made progress.
+int mark_running(std::int64_t job_id);
 // Moves to `phase` and resets the cursor for it; `end_page` bounds a
 // batched phase.
 void enter_phase(std::int64_t job_id, const char *phase,
                  std::optional<std::int64_t> end_page);
 void set_rows_total(std::int64_t job_id, std::optional<std::int64_t> rows_total);
 void set_cleanup_needed(std::int64_t job_id, bool needed);
+// The column as added, and its fill trigger as created.
+void record_fill_trigger(std::int64_t job_id, AttrNumber attnum, Oid trigger,
+                         TransactionId trigger_xmin);
+// What the sweep's proof rests on: the relfilenode and the fill trigger's
+// row version at its start. `restart` counts a new start after a rewrite.
+void begin_sweep(std::int64_t job_id, Oid filenode, TransactionId trigger_xmin,
+                 std::int64_t end_page, bool restart);
 void advance_cursor(std::int64_t job_id, std::int64_t cursor_page,
                     std::int64_t rows_added, std::int64_t batch_rows);
 void record_lock_retry(std::int64_t job_id, const std::string &error);
 // Why the worker holds back now (shown in colmig.progress), or nothing.
 void set_throttled(std::int64_t job_id, const std::optional<std::string> &reason);
-// Records that every step ran. A job paused or cancelled meanwhile keeps
-// that state with phase 'done'; resuming it only marks it succeeded.
+// Records that every step ran.
 void mark_succeeded(std::int64_t job_id);
 void mark_failed(std::int64_t job_id, const std::string &error,
                  const std::string &sqlstate);
-void mark_cancelled_done(std::int64_t job_id);
+// A failed or cancelled job whose helpers are gone: nothing of it remains
+// on its table.
+void mark_cleaned_up(std::int64_t job_id);
 
 } // namespace colmig::catalog

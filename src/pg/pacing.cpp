@@ -37,7 +37,7 @@ Pacing::~Pacing() { state.active = false; }
 
 double Pacing::rested_seconds() const { return state.rested; }
 
-void rest_if_due() {
+void rest_if_due_unguarded() {
   if (!state.active)
     return;
   const Clock::time_point now = Clock::now();
@@ -47,12 +47,14 @@ void rest_if_due() {
     return;
   // pg_usleep wakes early on a signal; CHECK_FOR_INTERRUPTS then acts on a
   // cancel or shutdown at once.
-  pg::call([&] {
-    pg_usleep(static_cast<long>(rest * 1e6));
-    CHECK_FOR_INTERRUPTS();
-  });
+  pg_usleep(static_cast<long>(rest * 1e6));
+  CHECK_FOR_INTERRUPTS();
   state.working_since = Clock::now();
   state.rested += std::chrono::duration<double>(state.working_since - now).count();
+}
+
+void rest_if_due() {
+  pg::call([] { rest_if_due_unguarded(); });
 }
 
 } // namespace colmig::pg

@@ -7,8 +7,8 @@
 // same share of CPU taken a millisecond at a time cost 1.7 ms. So a
 // throttled batch does not run its whole target and then pause: while a
 // Pacing is alive, rest_if_due() rests each time the worker's work since its
-// last rest reaches a slice (core::rest_after says how long). The batch
-// statement calls it once per row (colmig.pace()). (Flushing the slice's
+// last rest reaches a slice (core::rest_after says how long). The
+// batch calls it once per row (pg/row_fill.hpp). (Flushing the slice's
 // WAL before each rest cost a quarter of the rows per second and showed no
 // gain in the application's latency, so the batch still leaves its WAL to
 // its commit, asynchronous, and the WAL writer.)
@@ -31,5 +31,7 @@ public:
 // Rests if a live Pacing says it is due, then processes interrupts (a
 // cancel or a shutdown raises here). Without a Pacing it does nothing.
 void rest_if_due();
+// The same for C-level code already inside pg::call: an error longjmps.
+void rest_if_due_unguarded();
 
 } // namespace colmig::pg

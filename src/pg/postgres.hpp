@@ -5,6 +5,7 @@
 extern "C" {
 #include "postgres.h"
 
+#include "access/attnum.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/elog.h"

@@ -22,7 +22,11 @@ bool is_single_expression(Node *stmt) {
   if (stmt == nullptr || !IsA(stmt, SelectStmt))
     return false;
   SelectStmt *select = (SelectStmt *)stmt;
-  return select->op == SETOP_NONE && list_length(select->targetList) == 1 &&
+  if (select->op != SETOP_NONE || list_length(select->targetList) != 1)
+    return false;
+  // `1 AS x` is a column alias, not an expression.
+  ResTarget *target = linitial_node(ResTarget, select->targetList);
+  return target->name == nullptr && target->indirection == NIL &&
          select->fromClause == NIL && select->whereClause == nullptr &&
          select->groupClause == NIL && select->havingClause == nullptr &&
          select->windowClause == NIL && select->valuesLists == NIL &&
@@ -36,7 +40,9 @@ bool is_single_expression(Node *stmt) {
 
 Node *analyze_row_expression(Relation rel, const char *expr, Oid type_oid, int32 type_mod,
                              const char *argument) {
-  char *query = psprintf("SELECT (%s)", expr);
+  // No parentheses around the text: inside them, `1) --` would close them
+  // and comment out the rest, and still parse.
+  char *query = psprintf("SELECT %s", expr);
   List *parsed = raw_parser(query, RAW_PARSE_DEFAULT);
   Node *stmt = list_length(parsed) == 1 ? linitial_node(RawStmt, parsed)->stmt : nullptr;
   if (!is_single_expression(stmt))

@@ -12,11 +12,13 @@ extern "C" {
 
 namespace colmig::pg {
 
-// Parses `expr` as exactly one expression (wrapped in parentheses, so text
-// that closes them and goes on does not parse), over the columns of `rel`
-// when `rel` is given, and coerces it to `type_oid`/`type_mod` as an
-// assignment would. `argument` names the expression in errors (42601,
-// 42804, 0A000 for a subquery). Allocates in CurrentMemoryContext.
+// Parses `expr` as exactly one expression (the target of `SELECT <expr>`
+// and nothing else: no alias, clause or second statement), over the
+// columns of `rel` when `rel` is given (Vars of range table entry 1), and
+// coerces it to `type_oid`/`type_mod` as an assignment would. `argument`
+// names the expression in errors (42601, 42804, 0A000 for a subquery).
+// The result is what runs: colmig stores it (nodeToString) and never
+// parses the text again. Allocates in CurrentMemoryContext.
 Node *analyze_row_expression(Relation rel, const char *expr, Oid type_oid, int32 type_mod,
                              const char *argument);
 

@@ -51,6 +51,10 @@ Param int4_param(std::int32_t value) { return {INT4OID, Int32GetDatum(value), fa
 Param oid_param(Oid value) { return {OIDOID, ObjectIdGetDatum(value), false}; }
 Param bool_param(bool value) { return {BOOLOID, BoolGetDatum(value), false}; }
 Param float8_param(double value) { return {FLOAT8OID, Float8GetDatum(value), false}; }
+Param timestamptz_param(std::int64_t value) {
+  return {TIMESTAMPTZOID, Int64GetDatum(value), false};
+}
+Param null_param(Oid type) { return {type, 0, true}; }
 
 std::uint64_t execute(const std::string &sql, std::initializer_list<Param> params,
                       bool read_only) {
@@ -94,7 +98,11 @@ std::optional<std::string> get_text(std::uint64_t row, int column) {
   });
   if (value == nullptr)
     return std::nullopt;
-  return std::string(value);
+  std::string copy(value);
+  // SPI_getvalue pallocs in the caller's context: a long poll
+  // (colmig.wait) would otherwise grow it by a copy per call.
+  pfree(value);
+  return copy;
 }
 
 std::optional<std::int64_t> get_int64(std::uint64_t row, int column) {

@@ -28,6 +28,8 @@ Param int4_param(std::int32_t value);
 Param oid_param(Oid value);
 Param bool_param(bool value);
 Param float8_param(double value);
+Param timestamptz_param(std::int64_t value); // a TimestampTz
+Param null_param(Oid type);
 
 // Runs one statement through SPI; the caller must be connected. Returns the
 // number of rows processed. `read_only` statements share the caller's

@@ -1,5 +1,8 @@
-// While alive, statements run as the job's owner with the search_path the
-// job was created with: what the owner could do by hand, nothing more.
+// While alive, statements run as the job's owner: what the owner could do
+// by hand, nothing more. The search_path is colmig's pinned one: the job's
+// SQL holds no user text to resolve (identifiers are quoted, expressions
+// were analysed when the job was created), so no schema a role creates
+// later can change what a statement means.
 #pragma once
 
 #include "catalog/job.hpp"
@@ -11,7 +14,7 @@ namespace colmig::runner {
 class AsJobOwner {
 public:
   explicit AsJobOwner(const catalog::Job &job) : role_(job.owner) {
-    settings_.set("search_path", job.search_path.c_str());
+    settings_.set("search_path", pg::kSafeSearchPath);
   }
 
 private:

@@ -1,18 +1,22 @@
-#include "runner/backfill.hpp"
 #include "core/batch_controller.hpp"
 #include "core/batch_sizer.hpp"
 #include "core/pacing.hpp"
 
+#include "runner/backfill.hpp"
+
 #include "guc.hpp"
-#include "pg/spi.hpp"
+#include "pg/latch.hpp"
 #include "pg/pacing.hpp"
+#include "pg/row_fill.hpp"
+#include "pg/spi.hpp"
 #include "pg/transaction.hpp"
 #include "pg/wal.hpp"
 #include "pg/writeback.hpp"
+#include "runner/as_job_owner.hpp"
 #include "runner/health.hpp"
-#include "runner/job_scope.hpp"
+#include "runner/job_table.hpp"
 #include "runner/locked_step.hpp"
-#include "worker/bgworker_main.hpp"
+#include "runner/proof.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -31,8 +35,6 @@ using Clock = std::chrono::steady_clock;
 
 // After application sessions were found waiting on a batch's row locks.
 constexpr long kContentionBackoffMs = 200;
-
-std::string tid_text(std::uint64_t page) { return "(" + std::to_string(page) + ",0)"; }
 
 double rows_per_page_estimate(Oid relid) {
   pg::execute("SELECT (CASE WHEN relpages > 0 AND reltuples > 0 "
@@ -72,20 +74,39 @@ core::BatchTarget target_from_settings() {
 struct BatchOutcome {
   bool stopped = false;
   bool finished = false;
+  // The sweep begins again (a rewrite, a changed trigger): from page 0.
+  bool restarted = false;
   core::PageRange range{};
-  std::uint64_t rows = 0;
+  pg::FillResult filled{};
   std::int64_t wal_bytes = 0;
   std::int64_t waiting_sessions = 0;
 };
 
-} // namespace
-
-StepResult run_batches(catalog::Job &job, const Statements &sql, bool is_sweep,
-                       const std::function<void()> &finish) {
+pg::FillRequest fill_request(const catalog::Job &job, bool is_sweep) {
+  pg::FillRequest request{};
+  request.job_id = job.id;
+  request.relid = job.relid;
+  request.attnum = job.column_attnum.value_or(InvalidAttrNumber);
+  request.expression = job.fill_node->c_str();
   // The first pass skips rows the application has locked; the sweep must
   // see every row, so it waits for them, at most colmig.lock_timeout a time.
-  const std::string batch_sql = sql.backfill_batch(!is_sweep);
+  request.wait_for_locked_rows = is_sweep;
+  request.fire_triggers = job.fire_triggers;
+  // The sweep's proof needs the table it began on (core/fill_proof.hpp).
+  request.expected_filenode = is_sweep ? job.sweep_filenode : InvalidOid;
+  return request;
+}
+
+} // namespace
+
+StepResult run_batches(catalog::Job &job, bool is_sweep,
+                       const std::function<void()> &finish) {
   const std::string lock_timeout = std::to_string(guc::lock_timeout_ms) + "ms";
+  const std::string activity = "colmig: job " + std::to_string(job.id) + " " +
+                               (is_sweep ? "sweep" : "backfill") + " batch on " +
+                               job.relation;
+  const core::ProofPoint point =
+      is_sweep ? core::ProofPoint::sweep : core::ProofPoint::backfill;
 
   double rows_per_page = 0;
   std::optional<std::string> wal_compression;
@@ -100,7 +121,6 @@ StepResult run_batches(catalog::Job &job, const Statements &sql, bool is_sweep,
   core::BatchSizer sizer(controller.rows(), rows_per_page);
   Throttle throttle(job);
   LastBatch last;
-  const auto end_page = static_cast<std::uint64_t>(job.end_page.value_or(0));
 
   std::int64_t last_wal_bytes = 0;
   for (int conflicts = 0, timeouts = 0;;) {
@@ -114,18 +134,27 @@ StepResult run_batches(catalog::Job &job, const Statements &sql, bool is_sweep,
     sizer.set_rows_per_batch(controller.rows());
     BatchOutcome batch;
     const auto started = Clock::now();
-    // Throttled, the batch rests inside its statement (pg/pacing.hpp);
-    // unthrottled it runs through.
+    // Throttled, the batch rests inside (pg/pacing.hpp); unthrottled it
+    // runs through.
     const pg::Pacing pacing(job.throttle ? guc::batch_slice_ms / 1000.0 : 0,
                             guc::batch_pause_ratio);
+    const auto end_page = static_cast<std::uint64_t>(job.end_page.value_or(0));
     try {
-      pg::in_transaction(batch_sql.c_str(), [&] {
+      pg::in_transaction(activity.c_str(), [&] {
         if (catalog::state_for_step(job.id) != core::JobState::running) {
           batch.stopped = true;
           return;
         }
-        // Rest points between the batch's own statements too: together
-        // they are a few milliseconds of work (pg/pacing.hpp).
+        pg::set_local("lock_timeout", lock_timeout.c_str());
+        // By OID, first: a dropped table fails the job (42P01), and while
+        // the batch holds this lock nobody can rewrite the table.
+        (void)lock_job_table(job, RowExclusiveLock);
+        if (check_proof(job, point, observe(job))) {
+          batch.restarted = true;
+          return;
+        }
+        // Rest points between the batch's own steps too: together they
+        // are a few milliseconds of work (pg/pacing.hpp).
         pg::rest_if_due();
         batch.range = sizer.next(static_cast<std::uint64_t>(job.cursor_page), end_page);
         if (batch.range.first >= batch.range.end) {
@@ -133,7 +162,6 @@ StepResult run_batches(catalog::Job &job, const Statements &sql, bool is_sweep,
           batch.finished = true;
           return;
         }
-        pg::set_local("lock_timeout", lock_timeout.c_str());
         // A crash loses a batch's rows and its cursor together: redone.
         pg::set_local("synchronous_commit", "off");
         if (wal_compression)
@@ -142,13 +170,18 @@ StepResult run_batches(catalog::Job &job, const Statements &sql, bool is_sweep,
         std::optional<pg::GrowthWriteback> growth;
         if (guc::smooth_io)
           growth.emplace(job.relid);
-        pg::rest_if_due();
         {
           pg::StatementTimeout timeout(guc::batch_statement_timeout_ms);
           AsJobOwner owner(job);
-          batch.rows =
-              pg::execute(batch_sql, {pg::text_param(tid_text(batch.range.first)),
-                                      pg::text_param(tid_text(batch.range.end))});
+          batch.filled = pg::fill_page_range(fill_request(job, is_sweep),
+                                             static_cast<BlockNumber>(batch.range.first),
+                                             static_cast<BlockNumber>(batch.range.end));
+        }
+        if (batch.filled.table_rewritten) {
+          // Nothing was done: the sweep begins again on the new table.
+          (void)check_proof(job, point, observe(job));
+          batch.restarted = true;
+          return;
         }
         if (growth)
           growth->start();
@@ -157,8 +190,11 @@ StepResult run_batches(catalog::Job &job, const Statements &sql, bool is_sweep,
         batch.waiting_sessions = sessions_waiting_on_us();
         pg::rest_if_due();
         catalog::advance_cursor(job.id, static_cast<std::int64_t>(batch.range.end),
-                                static_cast<std::int64_t>(batch.rows), controller.rows());
+                                static_cast<std::int64_t>(batch.filled.filled),
+                                controller.rows());
       });
+    } catch (const catalog::JobStopped &) {
+      return StepResult::stopped;
     } catch (const pg::Error &error) {
       if (error.sqlerrcode() == ERRCODE_QUERY_CANCELED) {
         // statement_timeout: the same range again, half as large. A fixed
@@ -178,7 +214,7 @@ StepResult run_batches(catalog::Job &job, const Statements &sql, bool is_sweep,
       }
       // The batch rolled back with its cursor: the same range again, after
       // the back-off (an application lock, a deadlock).
-      wait_before_retry(job, error, conflicts);
+      wait_before_retry(job, "a backfill batch", error, conflicts);
       controller.halve();
       continue;
     }
@@ -188,6 +224,11 @@ StepResult run_batches(catalog::Job &job, const Statements &sql, bool is_sweep,
       return StepResult::stopped;
     if (batch.finished)
       return StepResult::done;
+    if (batch.restarted) {
+      if (!is_sweep)
+        return StepResult::done; // the sweep was begun instead of the backfill
+      continue;
+    }
 
     // The batch's work, without its rests: what the controller sizes and
     // the pause after it answers.
@@ -196,24 +237,25 @@ StepResult run_batches(catalog::Job &job, const Statements &sql, bool is_sweep,
         0.0, std::chrono::duration<double>(Clock::now() - started).count() - rested);
     const std::uint64_t pages = batch.range.end - batch.range.first;
     job.cursor_page = static_cast<std::int64_t>(batch.range.end);
-    job.rows_done += static_cast<std::int64_t>(batch.rows);
+    job.rows_done += static_cast<std::int64_t>(batch.filled.filled);
     // The controller works in rows the batch covered (filled or not), the
     // sizer maps rows to pages with what it learned of the table.
     controller.record(static_cast<std::int64_t>(pages * sizer.rows_per_page()), seconds);
-    sizer.record(static_cast<std::int64_t>(batch.rows), pages);
+    sizer.record(static_cast<std::int64_t>(batch.filled.filled), pages);
     last = {seconds, static_cast<double>(batch.wal_bytes)};
     last_wal_bytes = batch.wal_bytes;
     elog(DEBUG1,
          "colmig: job %ld batch pages %lu-%lu: %lu rows in %.1f ms (and %.1f ms of "
-         "rests), %ld WAL bytes",
+         "rests), %lu locked rows skipped, %ld WAL bytes",
          static_cast<long>(job.id), static_cast<unsigned long>(batch.range.first),
          static_cast<unsigned long>(batch.range.end),
-         static_cast<unsigned long>(batch.rows), seconds * 1000.0, rested * 1000.0,
+         static_cast<unsigned long>(batch.filled.filled), seconds * 1000.0,
+         rested * 1000.0, static_cast<unsigned long>(batch.filled.skipped_locked),
          static_cast<long>(batch.wal_bytes));
     if (batch.waiting_sessions > 0) {
       // Someone waited on our row locks: smaller batches, and room now.
       controller.halve();
-      worker::wait_for_latch(kContentionBackoffMs);
+      pg::wait_for_latch(kContentionBackoffMs);
     } else if (job.throttle) {
       // The rests the batch took inside count towards its pause.
       const long pause = static_cast<long>(
@@ -221,7 +263,7 @@ StepResult run_batches(catalog::Job &job, const Statements &sql, bool is_sweep,
                                   guc::batch_pause_ms / 1000.0) *
           1000);
       if (pause > 0)
-        worker::wait_for_latch(pause);
+        pg::wait_for_latch(pause);
     }
   }
 }

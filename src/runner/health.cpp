@@ -3,7 +3,7 @@
 #include "guc.hpp"
 #include "pg/spi.hpp"
 #include "pg/transaction.hpp"
-#include "worker/bgworker_main.hpp"
+#include "pg/latch.hpp"
 
 #include <algorithm>
 
@@ -99,7 +99,7 @@ bool Throttle::hold_back(LastBatch &last) {
     // cancel is noticed within a second.
     const double slice = std::min(*decision.wait_seconds, kLongestSliceSeconds);
     held_seconds_ += slice;
-    worker::wait_for_latch(static_cast<long>(slice * 1000.0) + 1);
+    pg::wait_for_latch(static_cast<long>(slice * 1000.0) + 1);
   }
 }
 

@@ -4,7 +4,8 @@
 #include "guc.hpp"
 #include "pg/spi.hpp"
 #include "pg/transaction.hpp"
-#include "worker/bgworker_main.hpp"
+#include "pg/latch.hpp"
+#include "runner/lock_holders.hpp"
 
 #include <random>
 #include <string>
@@ -39,22 +40,33 @@ double jitter() {
 
 } // namespace
 
-void wait_before_retry(const catalog::Job &job, const pg::Error &error, int &failures) {
+void wait_before_retry(const catalog::Job &job, const char *what, const pg::Error &error,
+                       int &failures) {
   if (!is_retryable_conflict(error))
     throw error;
   ++failures;
+  const bool lock_timeout = error.sqlerrcode() == ERRCODE_LOCK_NOT_AVAILABLE;
+  if (lock_timeout && cancel_blocking_autovacuum(job) > 0)
+    return; // its lock goes at once: try again now
+  std::string step = what;
+  if (step.rfind("colmig: ", 0) == 0)
+    step = step.substr(8);
+  std::string message =
+      "could not lock " + job.relation + " for " + step + ": " + error.what();
+  if (lock_timeout) {
+    const std::string holders = describe_lock_holders(job);
+    if (!holders.empty())
+      message += "; held by " + holders;
+  }
   auto delay = core::retry_delay(policy_from_settings(), failures, jitter());
   if (!delay)
     pg::raise("55P03",
-              "could not lock " + job.relation + " after " + std::to_string(failures) +
-                  " attempts: " + error.what(),
-              {},
+              "gave up after " + std::to_string(failures) + " attempts: " + message, {},
               "Find the long transaction holding a lock on the table "
               "(pg_locks, pg_stat_activity) or raise colmig.lock_retries.");
-  pg::in_transaction("colmig: recording a lock retry", [&] {
-    catalog::record_lock_retry(job.id, std::string("waiting for lock: ") + error.what());
-  });
-  worker::wait_for_latch(delay->count());
+  pg::in_transaction("colmig: recording a lock retry",
+                     [&] { catalog::record_lock_retry(job.id, message); });
+  pg::wait_for_latch(delay->count());
 }
 
 StepResult run_locked_step(const catalog::Job &job, const char *activity,
@@ -78,8 +90,10 @@ StepResult run_locked_step(const catalog::Job &job, const char *activity,
         work();
       });
       return stopped ? StepResult::stopped : StepResult::done;
+    } catch (const catalog::JobStopped &) {
+      return StepResult::stopped;
     } catch (const pg::Error &error) {
-      wait_before_retry(job, error, failures);
+      wait_before_retry(job, activity, error, failures);
     }
   }
 }

@@ -12,13 +12,18 @@
 namespace colmig::runner {
 
 // After a lock timeout, deadlock or serialization failure: records the
-// retry and waits the back-off, or raises 55P03 once colmig.lock_retries
-// attempts are used up. Any other error is rethrown as it is.
-void wait_before_retry(const catalog::Job &job, const pg::Error &error, int &failures);
+// retry (with who held the lock) and waits the back-off, or raises 55P03
+// once colmig.lock_retries attempts are used up. An autovacuum of the
+// table that holds the lock is cancelled first (runner/lock_holders.hpp).
+// Any other error is rethrown as it is. `what` names the step.
+void wait_before_retry(const catalog::Job &job, const char *what, const pg::Error &error,
+                       int &failures);
 
 // `work` runs inside the transaction; it is called again on each attempt.
 // Before each attempt the job's state is read: a job that is no longer
-// running (or, with `while_stopping`, one being cancelled) stops the step.
+// running stops the step (unless `allow_when_not_running`: cleanup). A
+// catalog::JobStopped thrown by the work (the job was paused or cancelled
+// while the step ran) rolls the step back and stops it too.
 StepResult run_locked_step(const catalog::Job &job, const char *activity,
                            const std::function<void()> &work,
                            bool allow_when_not_running = false);

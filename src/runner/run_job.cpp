@@ -6,76 +6,113 @@
 #include "core/plan.hpp"
 
 #include "catalog/job.hpp"
+#include "guc.hpp"
+#include "pg/fill_trigger_catalog.hpp"
+#include "pg/relation.hpp"
 #include "pg/spi.hpp"
 #include "pg/transaction.hpp"
-#include "runner/backfill.hpp"
 #include "runner/health.hpp"
-#include "runner/job_scope.hpp"
+#include "runner/job_table.hpp"
 #include "runner/locked_step.hpp"
 #include "runner/statements.hpp"
+#include "runner/steps.hpp"
 
 #include <chrono>
 #include <string>
 
+extern "C" {
+#include "utils/errcodes.h"
+}
+
 namespace colmig::runner {
+
+void complete(catalog::Job &job, NextStep next, std::optional<std::int64_t> end_page) {
+  if (next) {
+    catalog::enter_phase(job.id, core::to_string(*next), end_page);
+    job.phase = core::to_string(*next);
+    job.cursor_page = 0;
+    if (end_page)
+      job.end_page = end_page;
+  } else {
+    catalog::mark_succeeded(job.id);
+    job.phase = std::string(core::kDonePhase);
+  }
+}
 
 namespace {
 
 using core::StepKind;
 
-std::int64_t relation_pages(Oid relid) {
-  pg::execute("SELECT (pg_catalog.pg_relation_size($1) / "
-              "pg_catalog.current_setting('block_size')::int8)::int8",
-              {pg::oid_param(relid)});
-  return pg::get_int64(0, 0).value_or(0);
+StepResult run_step(catalog::Job &job, StepKind step, NextStep next) {
+  switch (step) {
+  case StepKind::add_column:
+    return add_column(job, next);
+  case StepKind::add_column_for_backfill:
+    return add_column_for_backfill(job, next);
+  case StepKind::backfill:
+    return backfill(job, next);
+  case StepKind::sweep:
+    return sweep(job, next);
+  case StepKind::verify:
+    return verify(job, next);
+  case StepKind::add_not_null_check:
+    return add_not_null_check(job, next);
+  case StepKind::validate_not_null_check:
+    return validate_not_null_check(job, next);
+  case StepKind::set_not_null:
+    return set_not_null(job, next);
+  case StepKind::drop_fill_trigger:
+    return drop_fill_trigger(job, next);
+  }
+  return StepResult::stopped;
 }
 
-std::optional<std::int64_t> estimated_rows(Oid relid) {
-  pg::execute("SELECT reltuples::int8 FROM pg_catalog.pg_class WHERE oid = $1",
-              {pg::oid_param(relid)});
-  auto rows = pg::get_int64(0, 0);
-  if (!rows || *rows < 0)
-    return std::nullopt;
-  return rows;
-}
-
-bool relation_exists(Oid relid) {
-  pg::execute("SELECT 1 FROM pg_catalog.pg_class WHERE oid = $1", {pg::oid_param(relid)});
-  return pg::result_rows() > 0;
+// Removes the helper objects of a cancelled or failed job: the fill
+// trigger and the NOT VALID check. The column stays.
+void clean_up(const catalog::Job &job) {
+  bool table_exists = false;
+  pg::in_transaction("colmig: checking table", [&] {
+    table_exists = pg::relation_filenode(job.relid) != InvalidOid;
+  });
+  run_locked_step(
+      job, "colmig: removing helper objects",
+      [&] {
+        if (table_exists) {
+          auto table = pg::lock_relation(job.relid, AccessExclusiveLock);
+          if (table) {
+            const Oid trigger = job.fill_trigger;
+            if (OidIsValid(trigger))
+              pg::call([&] { pg::drop_fill_trigger(trigger); });
+            // The check's statement names no column.
+            run_as_owner(job, Statements(job, *table, "").drop_not_null_check());
+          }
+        }
+        catalog::mark_cleaned_up(job.id);
+      },
+      /*allow_when_not_running=*/true);
 }
 
 class JobRun {
 public:
-  // Inside a transaction: statements are rendered from the catalogs.
   explicit JobRun(catalog::Job job)
-      : job_(std::move(job)), plan_(core::plan_add_column(job_.request())), sql_(job_) {}
-  // sql_ refers to job_: a JobRun stays where it was built.
-  JobRun(const JobRun &) = delete;
-  JobRun &operator=(const JobRun &) = delete;
+      : job_(std::move(job)), plan_(core::plan_add_column(job_.request())) {}
 
   const catalog::Job &job() const { return job_; }
 
   // Runs steps from the stored phase until the plan ends or the job stops.
   void run() {
-    if (job_.phase == core::kDonePhase) {
-      // Every step ran while the job was paused or being resumed.
-      pg::in_transaction("colmig: finishing job",
-                         [&] { catalog::mark_succeeded(job_.id); });
-      return;
-    }
     pg::in_transaction("colmig: checking table",
-                       [&] { catalog::check_table_unchanged(job_); });
-    StepKind step = current_step();
+                       [&] { catalog::check_owner_unchanged(job_); });
     Throttle throttle(job_);
-    for (;;) {
+    while (job_.phase != core::kDonePhase) {
+      const StepKind step = current_step();
       // Outside its run window (or while a standby lags) a job does not
       // start its next step either.
       LastBatch none;
       if (!throttle.hold_back(none))
         return after_stop();
-      auto next = core::next_step(plan_, step);
       const auto started = std::chrono::steady_clock::now();
-      if (run_step(step, next) == StepResult::stopped)
+      if (run_step(job_, step, core::next_step(plan_, step)) == StepResult::stopped)
         return after_stop();
       // One line a step: when the strong locks were taken is what a DBA
       // matches against the application's slow statements.
@@ -84,123 +121,18 @@ public:
            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
                                                      started)
                .count());
-      if (!next)
-        return;
-      step = *next;
     }
   }
 
-  // Removes the helper objects of a cancelled or failed job: the fill
-  // triggers and our NOT VALID check. The column stays.
-  void clean_up() {
-    bool table_exists = false;
-    pg::in_transaction("colmig: checking table",
-                       [&] { table_exists = relation_exists(job_.relid); });
-    run_locked_step(
-        job_, "colmig: removing helper objects",
-        [&] {
-          if (table_exists) {
-            AsJobOwner owner(job_);
-            pg::execute(sql_.drop_fill_triggers());
-            pg::execute(sql_.drop_not_null_check());
-          }
-          catalog::mark_cancelled_done(job_.id);
-        },
-        /*allow_when_not_running=*/true);
-  }
+  void clean_up() { runner::clean_up(job_); }
 
 private:
   catalog::Job job_;
   core::Plan plan_;
-  Statements sql_;
 
   StepKind current_step() const {
     auto stored = core::parse_step_kind(job_.phase);
     return stored ? *stored : plan_.front().kind;
-  }
-
-  // Commits the move to `next` (or success) inside the current transaction.
-  void complete(std::optional<StepKind> next, std::optional<std::int64_t> end_page = {}) {
-    if (next)
-      catalog::enter_phase(job_.id, core::to_string(*next), end_page);
-    else
-      catalog::mark_succeeded(job_.id);
-  }
-
-  void as_owner(const std::string &statement) {
-    AsJobOwner owner(job_);
-    pg::execute(statement);
-  }
-
-  StepResult run_step(StepKind step, std::optional<StepKind> next) {
-    const char *activity = core::to_string(step);
-    switch (step) {
-    case StepKind::add_column:
-      return run_locked_step(job_, activity, [&] {
-        as_owner(sql_.add_column_fast());
-        complete(next);
-      });
-    case StepKind::add_column_for_backfill:
-      return run_locked_step(job_, activity, [&] {
-        as_owner(sql_.add_column_bare());
-        if (job_.default_expr)
-          as_owner(sql_.set_default());
-        as_owner(sql_.create_fill_triggers());
-        catalog::set_cleanup_needed(job_.id, true);
-        // Taken under ACCESS EXCLUSIVE: every row written before this
-        // commit lies below this page, every later one passes the trigger.
-        job_.end_page = relation_pages(job_.relid);
-        catalog::set_rows_total(job_.id, estimated_rows(job_.relid));
-        complete(next, job_.end_page);
-      });
-    case StepKind::backfill:
-    case StepKind::sweep:
-      return run_batches(job_, sql_, step == StepKind::sweep, [&] {
-        // The sweep covers the table as it is now: rows that moved behind
-        // the cursor while the backfill ran are found again.
-        std::optional<std::int64_t> end;
-        if (next == StepKind::sweep)
-          end = relation_pages(job_.relid);
-        complete(next, end);
-        job_.cursor_page = 0;
-        if (end)
-          job_.end_page = end;
-      });
-    case StepKind::add_not_null_check:
-      return run_locked_step(job_, activity, [&] {
-        as_owner(sql_.drop_not_null_check());
-        as_owner(sql_.add_not_null_check());
-        complete(next);
-      });
-    case StepKind::validate_not_null_check:
-      return run_locked_step(job_, activity, [&] {
-        try {
-          as_owner(sql_.validate_not_null_check());
-        } catch (const pg::Error &error) {
-          if (error.sqlstate() != "23514")
-            throw;
-          pg::raise("23502",
-                    "column \"" + job_.column + "\" of " + job_.relation +
-                        " still has NULL values, so NOT NULL was not set",
-                    error.what(),
-                    "The backfill or default expression yields NULL for some rows.");
-        }
-        complete(next);
-      });
-    case StepKind::set_not_null:
-      return run_locked_step(job_, activity, [&] {
-        as_owner(sql_.set_not_null());
-        as_owner(sql_.drop_not_null_check());
-        complete(next);
-      });
-    case StepKind::drop_fill_trigger:
-      return run_locked_step(job_, activity, [&] {
-        as_owner(sql_.drop_fill_triggers());
-        catalog::set_cleanup_needed(job_.id, false);
-        complete(next);
-      });
-    }
-    return StepResult::stopped;
   }
 
   void after_stop() {
@@ -212,33 +144,55 @@ private:
   }
 };
 
+// Recording a failure can fail too (the extension was dropped meanwhile,
+// the server is shutting down): the job then stays as it was, and the next
+// worker finds it; the worker itself goes on.
 void record_failure(std::int64_t job_id, const pg::Error &error) {
   std::string message = error.what();
   if (!error.detail().empty())
     message += " (" + error.detail() + ")";
-  pg::in_transaction("colmig: recording failure",
-                     [&] { catalog::mark_failed(job_id, message, error.sqlstate()); });
   elog(LOG, "colmig: job %ld failed: %s", static_cast<long>(job_id), message.c_str());
+  try {
+    pg::in_transaction("colmig: recording failure",
+                       [&] { catalog::mark_failed(job_id, message, error.sqlstate()); });
+  } catch (const pg::Error &again) {
+    elog(LOG, "colmig: could not record the failure of job %ld: %s",
+         static_cast<long>(job_id), again.what());
+  }
 }
 
-// Loads the job and, when it may run, marks it running.
+// Loads the job and, when it may run, marks it running. A job taken up
+// more than colmig.max_attempts times without progress fails instead:
+// whatever ends its worker would end every worker that takes it.
 void start(std::int64_t job_id, std::optional<JobRun> &run) {
+  std::optional<std::string> gave_up;
   pg::in_transaction("colmig: starting job", [&] {
     auto job = catalog::load_job(job_id);
     if (!job)
       return;
     if (core::is_runnable(job->state)) {
-      catalog::mark_running(job_id);
+      const int attempts = catalog::mark_running(job_id);
       job->state = core::JobState::running;
+      if (attempts > guc::max_attempts)
+        gave_up = "colmig job " + std::to_string(job_id) + " was taken up " +
+                  std::to_string(attempts - 1) + " times in phase " + job->phase +
+                  " and its worker ended each time before the job made progress";
     }
     run.emplace(std::move(*job));
   });
+  if (gave_up)
+    pg::raise("55000", *gave_up, {},
+              "Look in the server log for why the worker ended (an expression that "
+              "ends its own backend, a crash); colmig.max_attempts bounds the tries.");
 }
 
 // A failed job must not leave its trigger filling rows forever.
 void clean_up_if_failed(std::int64_t job_id) {
   std::optional<JobRun> run;
-  start(job_id, run);
+  pg::in_transaction("colmig: loading job", [&] {
+    if (auto job = catalog::load_job(job_id))
+      run.emplace(std::move(*job));
+  });
   if (run && run->job().state == core::JobState::failed && run->job().cleanup_needed)
     run->clean_up();
 }

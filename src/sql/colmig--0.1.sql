@@ -10,24 +10,41 @@ CREATE TABLE colmig.jobs (
     relid               oid NOT NULL,
     relation            text NOT NULL,          -- qualified name at creation
     column_name         name NOT NULL,
+    column_attnum       smallint,               -- once added: followed by number
     column_type         text NOT NULL,          -- as format_type() prints it
-    default_expr        text,
+    default_expr        text,                   -- the caller's text, for people
     backfill_expr       text,
+    -- What runs: the expressions as add_column() analysed them (nodeToString,
+    -- like pg_attrdef.adbin), never parsed again. fill_node gives existing
+    -- rows their value (backfill_expr, else the default).
+    default_node        text,
+    fill_node           text,
     default_volatile    boolean NOT NULL DEFAULT false,
     not_null            boolean NOT NULL DEFAULT false,
     batch_size          integer CHECK (batch_size > 0),   -- NULL: adaptive
     throttle            boolean NOT NULL DEFAULT true,    -- false: no health waits
+    fire_triggers       boolean NOT NULL DEFAULT false,   -- batches fire row triggers
     window_start        time,                   -- NULL: colmig.run_window
     window_end          time,
     start_at            timestamptz,            -- the job stays queued until then
     launch_requested_at timestamptz,            -- run_pending() asked a worker for it
-    search_path         text NOT NULL,          -- the creator's, used for every statement
     owner               oid NOT NULL,           -- the role the job runs as
     state               text NOT NULL DEFAULT 'queued'
                         CHECK (state IN ('queued', 'running', 'paused',
                                          'succeeded', 'failed', 'cancelled')),
     phase               text NOT NULL DEFAULT 'queued',
     cleanup_needed      boolean NOT NULL DEFAULT false,  -- our trigger or check may exist
+    -- Workers that took the job up since it last made progress; a job whose
+    -- worker keeps dying fails after colmig.max_attempts of them.
+    attempts            integer NOT NULL DEFAULT 0,
+    -- The fill trigger as created (its pg_trigger row's OID and xmin): any
+    -- change to it (disabled, dropped, altered) is seen.
+    fill_trigger        oid,
+    fill_trigger_xmin   bigint,
+    -- The table's relfilenode when the sweep began, and how often a rewrite
+    -- of the table made it begin again.
+    sweep_filenode      oid,
+    sweep_restarts      integer NOT NULL DEFAULT 0,
     cursor_page         bigint NOT NULL DEFAULT 0,
     end_page            bigint,
     rows_done           bigint NOT NULL DEFAULT 0,
@@ -62,22 +79,80 @@ COMMENT ON TABLE colmig.jobs IS
 -- (ownership) and per job (the job's owner).
 GRANT USAGE ON SCHEMA colmig TO PUBLIC;
 
--- Members of colmig_admin see and control every job, like superusers.
+-- What each unfinished job's expressions use (functions, operators, types,
+-- collations, the table's columns), as PostgreSQL records them for a column
+-- default. colmig.protect_job_dependencies() refuses to drop any of them
+-- while the job lives. Not dumped: it names OIDs of this cluster.
+CREATE TABLE colmig.job_dependencies (
+    job_id   bigint NOT NULL REFERENCES colmig.jobs ON DELETE CASCADE,
+    classid  oid NOT NULL,
+    objid    oid NOT NULL,
+    objsubid integer NOT NULL,
+    PRIMARY KEY (classid, objid, objsubid, job_id)
+);
+CREATE INDEX job_dependencies_job ON colmig.job_dependencies (job_id);
+REVOKE ALL ON colmig.job_dependencies FROM PUBLIC;
+
+-- The roles whose members see and control every job, like superusers:
+-- colmig_admin when this script created it. A role of that name that
+-- existed before is not trusted until a superuser says so with
+-- colmig.trust_admin_role(): whoever created it could have made it theirs.
+-- Roles are cluster-wide, so a colmig_admin that colmig created for another
+-- database of the cluster must be trusted here in the same way.
+CREATE TABLE colmig.admin_roles (
+    role_oid oid PRIMARY KEY
+);
+REVOKE ALL ON colmig.admin_roles FROM PUBLIC;
+GRANT SELECT ON colmig.admin_roles TO PUBLIC;
+
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'colmig_admin') THEN
         CREATE ROLE colmig_admin NOLOGIN;
+        INSERT INTO colmig.admin_roles
+            SELECT oid FROM pg_catalog.pg_roles WHERE rolname = 'colmig_admin';
+    ELSE
+        RAISE WARNING 'role "colmig_admin" already exists; colmig does not trust it'
+            USING DETAIL = 'Its members get no rights over colmig jobs in this database.',
+                  HINT = 'If it is the role colmig created in another database, or yours, '
+                         'a superuser can trust it: SELECT colmig.trust_admin_role();';
     END IF;
 END
 $$;
+
+CREATE FUNCTION colmig.trust_admin_role() RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    BEGIN
+        IF NOT (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN
+            RAISE EXCEPTION 'only a superuser can trust colmig_admin'
+                USING ERRCODE = '42501';
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'colmig_admin') THEN
+            RAISE EXCEPTION 'role "colmig_admin" does not exist' USING ERRCODE = '42704';
+        END IF;
+        INSERT INTO colmig.admin_roles
+            SELECT oid FROM pg_catalog.pg_roles WHERE rolname = 'colmig_admin'
+            ON CONFLICT DO NOTHING;
+    END
+    $$;
+REVOKE ALL ON FUNCTION colmig.trust_admin_role() FROM PUBLIC;
 
 -- Whether the current user may see and control jobs owned by `owner`.
 CREATE FUNCTION colmig.may_control(owner oid) RETURNS boolean
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
-        SELECT pg_catalog.pg_has_role(current_user, owner, 'USAGE')
-            OR pg_catalog.pg_has_role(current_user, 'colmig_admin', 'MEMBER')
+        -- CASE, not AND: a job can outlive its owner role (the table was
+        -- dropped, then the role), and pg_has_role() raises for a role
+        -- that no longer exists.
+        SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE oid = owner)
+                    THEN pg_catalog.pg_has_role(current_user, owner, 'USAGE')
+                    ELSE false END
+            OR EXISTS (SELECT 1 FROM colmig.admin_roles a
+                         JOIN pg_catalog.pg_roles r ON r.oid = a.role_oid
+                        WHERE pg_catalog.pg_has_role(current_user, r.oid, 'MEMBER'))
             OR (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user)
     $$;
 
@@ -88,7 +163,9 @@ CREATE FUNCTION colmig.job_lock_class() RETURNS integer
     SET search_path = pg_catalog, pg_temp
     AS $$ SELECT 1668246637 $$;
 
-CREATE VIEW colmig.progress AS
+-- security_barrier: a caller's own function in a WHERE clause must not see
+-- the rows of jobs it may not see (last_error can carry row data).
+CREATE VIEW colmig.progress WITH (security_barrier) AS
 SELECT j.job_id,
        coalesce((SELECT c.oid::regclass::text FROM pg_catalog.pg_class c
                   WHERE c.oid = j.relid), j.relation) AS relation,
@@ -133,9 +210,10 @@ SELECT j.job_id,
  WHERE colmig.may_control(j.owner);
 GRANT SELECT ON colmig.progress TO PUBLIC;
 
--- The API. add_column deliberately has no SET search_path: it parses the
--- type and expressions in the caller's search_path and stores that path
--- with the job; it pins its own path internally for its catalog work.
+-- The API. add_column analyses the type and the expressions in the
+-- caller's session, with the caller's search_path, and stores what it
+-- analysed (names bound to objects); it pins its own path internally for
+-- its catalog work.
 CREATE FUNCTION colmig.add_column(
     tbl regclass,
     col name,
@@ -147,7 +225,8 @@ CREATE FUNCTION colmig.add_column(
     throttle boolean DEFAULT true,
     window_start time DEFAULT NULL,
     window_end time DEFAULT NULL,
-    start_at timestamptz DEFAULT NULL)
+    start_at timestamptz DEFAULT NULL,
+    fire_triggers boolean DEFAULT false)
 RETURNS bigint
 LANGUAGE C CALLED ON NULL INPUT VOLATILE
 AS 'MODULE_PATHNAME', 'colmig_add_column';
@@ -169,21 +248,24 @@ CREATE FUNCTION colmig.wait(job_id bigint, timeout interval DEFAULT NULL)
     LANGUAGE C CALLED ON NULL INPUT VOLATILE SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'colmig_wait';
 
--- The trigger a backfill puts on its table while it runs, for the rows
--- the application writes meanwhile. Arguments: the column, the expression
--- and the search_path it is parsed with. No SET clause: it runs in every
--- application write, and a per-call search_path change would cost each one.
+-- The function of the fill trigger a backfill puts on its table while the
+-- job lives (an internal trigger, ENABLE ALWAYS, named to fire after the
+-- table's own BEFORE triggers). It fills the new column of the rows the
+-- application writes meanwhile with the job's analysed expression. It only
+-- runs as colmig's own trigger. No SET clause: it runs in every
+-- application write.
 CREATE FUNCTION colmig.fill_column() RETURNS trigger
     LANGUAGE C
     AS 'MODULE_PATHNAME', 'colmig_fill_column';
 
--- Where a throttled backfill batch gives back the CPU: the batch statement
--- calls it once per row, and now and then it rests there a few
--- milliseconds (colmig.batch_slice). Always true; outside a batch it does
--- nothing.
-CREATE FUNCTION colmig.pace() RETURNS boolean
-    LANGUAGE C VOLATILE PARALLEL RESTRICTED
-    AS 'MODULE_PATHNAME', 'colmig_pace';
+-- Part of the NOT VALID check a job adds before SET NOT NULL:
+-- CHECK (col IS NOT NULL AND colmig.check_of_job(<job>)). Always true, so
+-- PostgreSQL still proves NOT NULL from the check; it ties the check to
+-- colmig (DROP EXTENSION ... CASCADE removes it) and to the job (one
+-- restored from a dump without its job is dropped, see below).
+CREATE FUNCTION colmig.check_of_job(job_id bigint) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN true;
 
 -- Starts workers for this database's runnable jobs, for servers where
 -- colmig is not in shared_preload_libraries (call it from pg_cron).
@@ -193,3 +275,23 @@ CREATE FUNCTION colmig.run_pending() RETURNS integer
     LANGUAGE C STRICT VOLATILE SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'colmig_run_pending';
 
+-- Nothing a live job's expressions use can be dropped: DROP FUNCTION (or
+-- TYPE, OPERATOR, COLUMN, ... also through CASCADE) of such an object is
+-- refused with 2BP01 while the job is unfinished or has helpers left.
+CREATE FUNCTION colmig.protect_job_dependencies() RETURNS event_trigger
+    LANGUAGE C
+    AS 'MODULE_PATHNAME', 'colmig_protect_job_dependencies';
+CREATE EVENT TRIGGER colmig_protect_job_dependencies ON sql_drop
+    EXECUTE FUNCTION colmig.protect_job_dependencies();
+ALTER EVENT TRIGGER colmig_protect_job_dependencies ENABLE ALWAYS;
+
+-- A job's NOT VALID check without its job (pg_dump took it while the job
+-- ran; the job itself is not dumped) is dropped when it is created, so a
+-- restored database has no colmig check that no job will ever remove.
+CREATE FUNCTION colmig.drop_orphaned_checks() RETURNS event_trigger
+    LANGUAGE C
+    AS 'MODULE_PATHNAME', 'colmig_drop_orphaned_checks';
+CREATE EVENT TRIGGER colmig_drop_orphaned_checks ON ddl_command_end
+    WHEN TAG IN ('ALTER TABLE')
+    EXECUTE FUNCTION colmig.drop_orphaned_checks();
+ALTER EVENT TRIGGER colmig_drop_orphaned_checks ENABLE ALWAYS;

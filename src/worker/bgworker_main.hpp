@@ -31,8 +31,4 @@ template <typename F> void run_bgworker(F &&main_loop) {
 // SIGTERM ends the process at the next CHECK_FOR_INTERRUPTS).
 void setup_signals();
 
-// Waits on the latch for at most `timeout_ms`, then handles interrupts and
-// configuration reloads. Never sleeps past a SIGTERM or the postmaster's death.
-void wait_for_latch(long timeout_ms);
-
 } // namespace colmig::worker

@@ -6,6 +6,7 @@
 #include "pg/guc_scope.hpp"
 #include "pg/transaction.hpp"
 #include "runner/run_job.hpp"
+#include "pg/latch.hpp"
 #include "worker/bgworker_main.hpp"
 #include "worker/shared_state.hpp"
 #include "worker/start.hpp"
@@ -64,12 +65,16 @@ void job_worker_loop(Oid database, const WorkerStart &start) {
       // worker waiting for it; without, pg_cron's run_pending() comes back.
       if (!next.next_start_in || !shared_state_available())
         break;
-      wait_for_latch(static_cast<long>(
+      pg::wait_for_latch(static_cast<long>(
           std::min(*next.next_start_in, kLongestStartWaitSeconds) * 1000.0 + 1));
       continue;
     }
     const std::int64_t job_id = *next.job_id;
     jobs_seen.insert(job_id);
+    // One job never holds the others back: a job waiting for its window,
+    // for a lock, or failing slowly, runs beside the next one.
+    if (next.more_runnable)
+      request_another_worker();
     MemoryContext previous = MemoryContextSwitchTo(job_context);
     runner::run_job(job_id);
     pg::in_transaction("colmig: releasing job", [&] { catalog::release_job(job_id); });

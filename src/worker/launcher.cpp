@@ -3,6 +3,7 @@
 // server start (to resume jobs after a restart or crash), and again for a
 // database whose worker died without finishing. See docs/workers.md.
 #include "guc.hpp"
+#include "pg/latch.hpp"
 #include "worker/bgworker_main.hpp"
 #include "worker/shared_state.hpp"
 #include "worker/start.hpp"
@@ -45,13 +46,6 @@ void add_pending(Oid database) {
       return;
   if (pending_count < kMaxPending)
     pending[pending_count++] = database;
-}
-
-bool has_running_worker(Oid database) {
-  for (auto &worker : running)
-    if (worker.used && worker.database == database)
-      return true;
-  return false;
 }
 
 // Databases that accept connections; `only` limits the result to one.
@@ -129,11 +123,12 @@ void start_pending_workers() {
 }
 
 // A database whose worker died is tried again one tick later, and only if
-// it still exists.
+// it still exists; also when other workers run there, since they may be
+// busy with long jobs of their own.
 void requeue_retries() {
   for (int i = 0; i < retry_count; ++i) {
     Oid found;
-    if (list_databases(&found, 1, retry_next_tick[i]) == 1 && !has_running_worker(found))
+    if (list_databases(&found, 1, retry_next_tick[i]) == 1)
       add_pending(found);
   }
   retry_count = 0;
@@ -159,7 +154,7 @@ void launcher_loop() {
     }
     start_pending_workers();
     long timeout = pending_count > 0 ? 1000L : guc::launcher_naptime_s * 1000L;
-    wait_for_latch(timeout);
+    pg::wait_for_latch(timeout);
   }
 }
 

@@ -89,6 +89,11 @@ void register_commit_callback() { RegisterXactCallback(on_transaction_end, nullp
 
 void wake_launcher_at_commit() { wake_requested = true; }
 
+void request_another_worker() {
+  if (shared != nullptr)
+    enqueue_database(MyDatabaseId);
+}
+
 void register_launcher() {
   SpinLockAcquire(&shared->mutex);
   shared->launcher_latch = &MyProc->procLatch;

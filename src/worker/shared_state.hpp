@@ -16,6 +16,10 @@ bool shared_state_available();
 // Remember that the current database has new work; at commit the launcher
 // is woken to start a worker for it. Does nothing when not preloaded.
 void wake_launcher_at_commit();
+// Asks the launcher now for one more worker for the current database (a
+// worker that saw a job nobody runs besides its own). Does nothing when not
+// preloaded.
+void request_another_worker();
 // From _PG_init: the commit callback behind wake_launcher_at_commit().
 void register_commit_callback();
 

@@ -26,8 +26,4 @@ bool start_job_worker(Oid database, const WorkerStart &start,
 // shared_preload_libraries is being processed.
 void register_launcher_worker();
 
-// The advisory lock class that marks a job as owned by a live worker
-// (colmig.job_lock_class() in SQL).
-constexpr int kJobLockClass = 1668246637;
-
 } // namespace colmig::worker

@@ -39,7 +39,7 @@ my $pgbench = $node->installed_command('pgbench');
 
 # The phases a job stores, in the order it goes through them ('queued'
 # until the column is added; the stored phase is the next step to run).
-my @phases = qw(queued backfill sweep add_not_null_check validate_not_null_check
+my @phases = qw(queued backfill sweep verify add_not_null_check validate_not_null_check
   set_not_null drop_fill_trigger done);
 my $phase_array = 'ARRAY[' . join(', ', map { "'$_'" } @phases) . ']::text[]';
 sub phase_index {

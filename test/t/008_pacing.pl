@@ -54,9 +54,5 @@ $node->safe_psql('postgres',
 @rests = run_job('unsliced', '');
 is((grep { $_ > 0 } @rests), 0, 'with colmig.batch_slice = 0 a batch rests only after it');
 
-# Outside a batch colmig.pace() does nothing but say true.
-is($node->safe_psql('postgres', 'SELECT colmig.pace()'), 't',
-	'colmig.pace() outside a batch is true');
-
 $node->stop;
 done_testing();

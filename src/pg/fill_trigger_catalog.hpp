@@ -1,0 +1,45 @@
+// The fill trigger of a job, in the catalog: created, looked at, dropped,
+// always by OID. C-level helpers: call them inside pg::call.
+//
+// It is an internal trigger (like the ones PostgreSQL makes for foreign
+// keys): pg_dump does not dump it, so a restored database never has a fill
+// trigger without its job, and ALTER TABLE ... DISABLE TRIGGER USER leaves
+// it alone. It fires ALWAYS, also for rows written with
+// session_replication_role = replica (logical replication, some restore
+// tools).
+#pragma once
+
+#include "pg/postgres.hpp"
+
+extern "C" {
+#include "access/attnum.h"
+}
+
+#include <cstdint>
+
+namespace colmig::pg {
+
+struct TriggerIdentity {
+  Oid oid;
+  // The raw xmin of its pg_trigger row: any change to the trigger
+  // (disabled, renamed, re-enabled) writes a new row version.
+  TransactionId xmin;
+};
+
+// On `relid` (locked by the caller): BEFORE INSERT OR UPDATE FOR EACH ROW,
+// colmig.fill_column(job_id, attnum, owner, expression).
+TriggerIdentity create_fill_trigger(Oid relid, std::int64_t job_id, AttrNumber attnum,
+                                    Oid owner, const char *expression);
+
+// The trigger's catalog row now.
+struct TriggerRow {
+  bool exists;
+  bool fires_always;
+  TransactionId xmin;
+};
+TriggerRow read_fill_trigger(Oid trigger_oid);
+
+// Drops it if it exists (its table locked by the caller).
+void drop_fill_trigger(Oid trigger_oid);
+
+} // namespace colmig::pg

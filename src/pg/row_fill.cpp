@@ -1,0 +1,300 @@
+#include "core/helper_names.hpp"
+
+#include "pg/row_fill.hpp"
+
+#include "pg/fill_expression.hpp"
+#include "pg/guard.hpp"
+#include "pg/pacing.hpp"
+
+extern "C" {
+#include "access/sysattr.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "commands/trigger.h"
+#include "executor/executor.h"
+#include "executor/nodeModifyTable.h"
+#include "nodes/makefuncs.h"
+#include "storage/itemptr.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+}
+
+namespace colmig::pg {
+
+namespace {
+
+// Everything below runs inside pg::call and holds no C++ object: an error
+// longjmps out, and the transaction's abort releases the relation, the
+// scan, the snapshot and the executor state.
+
+struct Batch {
+  Relation rel;
+  EState *estate;
+  ResultRelInfo *target;
+  EPQState epq;
+  ExprState *expression;
+  TupleTableSlot *old_row;
+  TupleTableSlot *new_row;
+  TupleTableSlot *locked_row; // with triggers only
+  Snapshot snapshot;
+  bool with_triggers;
+};
+
+Relation open_target(const FillRequest &request) {
+  Relation rel = try_table_open(request.relid, RowExclusiveLock);
+  if (rel == nullptr)
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
+                    errmsg("the table of colmig job %ld was dropped",
+                           static_cast<long>(request.job_id))));
+  TupleDesc desc = RelationGetDescr(rel);
+  if (request.attnum <= 0 || request.attnum > desc->natts ||
+      TupleDescAttr(desc, request.attnum - 1)->attisdropped)
+    ereport(ERROR,
+            (errcode(ERRCODE_UNDEFINED_COLUMN),
+             errmsg("the column colmig job %ld fills was dropped from \"%s\"",
+                    static_cast<long>(request.job_id), RelationGetRelationName(rel))));
+  return rel;
+}
+
+bool is_fill_trigger(const Trigger &trigger) {
+  return trigger.tgisinternal &&
+         strncmp(trigger.tgname, colmig::core::kFillTriggerPrefix.data(),
+                 colmig::core::kFillTriggerPrefix.size()) == 0;
+}
+
+// The triggers a batch fires without fire_triggers: colmig's own fill
+// triggers (of other jobs on the table) and nothing else. Without them, a
+// row another job's batch moves behind this job's sweep would keep its
+// NULL. NULL when there are none.
+TriggerDesc *fill_triggers_only(const TriggerDesc *all) {
+  if (all == nullptr)
+    return nullptr;
+  TriggerDesc *kept = CopyTriggerDesc(const_cast<TriggerDesc *>(all));
+  int count = 0;
+  for (int i = 0; i < kept->numtriggers; ++i)
+    if (is_fill_trigger(kept->triggers[i]))
+      kept->triggers[count++] = kept->triggers[i];
+  if (count == 0)
+    return nullptr;
+  // Every fill trigger is BEFORE INSERT OR UPDATE FOR EACH ROW.
+  TriggerDesc flags = {};
+  flags.triggers = kept->triggers;
+  flags.numtriggers = count;
+  flags.trig_insert_before_row = true;
+  flags.trig_update_before_row = true;
+  *kept = flags;
+  return kept;
+}
+
+void begin_batch(Batch &batch, const FillRequest &request) {
+  Relation rel = batch.rel;
+  // As PostgreSQL's UPDATE: a table that publishes updates needs a
+  // replica identity.
+  CheckCmdReplicaIdentity(rel, CMD_UPDATE);
+  EState *estate = CreateExecutorState();
+  batch.estate = estate;
+  MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
+
+  RangeTblEntry *rte = makeNode(RangeTblEntry);
+  rte->rtekind = RTE_RELATION;
+  rte->relid = RelationGetRelid(rel);
+  rte->relkind = rel->rd_rel->relkind;
+  rte->rellockmode = RowExclusiveLock;
+  rte->requiredPerms = ACL_UPDATE;
+  // Triggers FOR UPDATE OF <column> and generated columns look at this.
+  rte->updatedCols =
+      bms_make_singleton(request.attnum - FirstLowInvalidHeapAttributeNumber);
+  ExecInitRangeTable(estate, list_make1(rte));
+
+  ResultRelInfo *target = makeNode(ResultRelInfo);
+  InitResultRelInfo(target, rel, 1, nullptr, 0);
+  // Where the trigger code looks for its result relation.
+  estate->es_opened_result_relations =
+      lappend(estate->es_opened_result_relations, target);
+  if (!request.fire_triggers)
+    target->ri_TrigDesc = fill_triggers_only(target->ri_TrigDesc);
+  ExecOpenIndices(target, false);
+  batch.target = target;
+
+  // A new snapshot, as for a statement of its own: it sees what committed
+  // before the batch, and not the batch's own new row versions (they get
+  // this command id, which the snapshot does not see: no row is visited
+  // twice in one batch).
+  CommandCounterIncrement();
+  batch.snapshot = RegisterSnapshot(GetTransactionSnapshot());
+  PushActiveSnapshot(batch.snapshot);
+  estate->es_snapshot = batch.snapshot;
+  estate->es_output_cid = GetCurrentCommandId(true);
+  AfterTriggerBeginQuery();
+  batch.with_triggers = target->ri_TrigDesc != nullptr;
+  if (batch.with_triggers)
+    EvalPlanQualInit(&batch.epq, estate, nullptr, NIL, -1);
+
+  Expr *expr = load_fill_expression(request.expression, rel, "the job's expression");
+  batch.expression = compile_fill_expression(expr);
+  batch.old_row = table_slot_create(rel, &estate->es_tupleTable);
+  batch.new_row = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel), &TTSOpsVirtual);
+  batch.locked_row =
+      batch.with_triggers ? table_slot_create(rel, &estate->es_tupleTable) : nullptr;
+  MemoryContextSwitchTo(old);
+}
+
+void end_batch(Batch &batch) {
+  if (batch.with_triggers)
+    EvalPlanQualEnd(&batch.epq);
+  // Runs the AFTER row triggers queued by the batch (with fire_triggers).
+  AfterTriggerEndQuery(batch.estate);
+  ExecCloseIndices(batch.target);
+  ExecResetTupleTable(batch.estate->es_tupleTable, false);
+  PopActiveSnapshot();
+  UnregisterSnapshot(batch.snapshot);
+  FreeExecutorState(batch.estate);
+  CommandCounterIncrement();
+}
+
+// The row as it is, with the column set to `value`.
+void build_new_row(Batch &batch, AttrNumber attnum, Datum value) {
+  TupleTableSlot *old_row = batch.old_row;
+  TupleTableSlot *new_row = batch.new_row;
+  const int natts = new_row->tts_tupleDescriptor->natts;
+  slot_getallattrs(old_row);
+  ExecClearTuple(new_row);
+  memcpy(new_row->tts_values, old_row->tts_values, sizeof(Datum) * natts);
+  memcpy(new_row->tts_isnull, old_row->tts_isnull, sizeof(bool) * natts);
+  new_row->tts_values[attnum - 1] = value;
+  new_row->tts_isnull[attnum - 1] = false;
+  ExecStoreVirtualTuple(new_row);
+}
+
+enum class RowOutcome { filled, skipped_locked, passed };
+
+// With triggers the row is locked first, as logical replication does
+// before it fires them: a BEFORE trigger must find the row as it is.
+RowOutcome fire_before_triggers(Batch &batch, const FillRequest &request,
+                                ItemPointer tid) {
+  TM_FailureData failure;
+  TM_Result locked = table_tuple_lock(
+      batch.rel, tid, batch.snapshot, batch.locked_row, batch.estate->es_output_cid,
+      LockTupleNoKeyExclusive,
+      request.wait_for_locked_rows ? LockWaitBlock : LockWaitSkip, 0, &failure);
+  if (locked == TM_WouldBlock)
+    return RowOutcome::skipped_locked;
+  if (locked != TM_Ok)
+    return RowOutcome::passed; // updated or deleted since: the trigger had it
+  if (batch.target->ri_TrigDesc != nullptr &&
+      batch.target->ri_TrigDesc->trig_update_before_row &&
+      !ExecBRUpdateTriggers(batch.estate, &batch.epq, batch.target, tid, nullptr,
+                            batch.new_row, nullptr))
+    return RowOutcome::passed; // a trigger said "do nothing"
+  return RowOutcome::filled;
+}
+
+RowOutcome fill_row(Batch &batch, const FillRequest &request) {
+  Relation rel = batch.rel;
+  EState *estate = batch.estate;
+  ResultRelInfo *target = batch.target;
+  bool is_null = false;
+  (void)slot_getattr(batch.old_row, request.attnum, &is_null);
+  if (!is_null)
+    return RowOutcome::passed;
+  ExprContext *econtext = GetPerTupleExprContext(estate);
+  econtext->ecxt_scantuple = batch.old_row;
+  Datum value = ExecEvalExprSwitchContext(batch.expression, econtext, &is_null);
+  if (is_null)
+    return RowOutcome::passed; // the expression says NULL: nothing to fill
+  build_new_row(batch, request.attnum, value);
+  ItemPointerData tid = batch.old_row->tts_tid;
+  if (batch.with_triggers) {
+    RowOutcome before = fire_before_triggers(batch, request, &tid);
+    if (before != RowOutcome::filled)
+      return before;
+  }
+  TupleTableSlot *new_row = batch.new_row;
+  if (rel->rd_att->constr && rel->rd_att->constr->has_generated_stored)
+    ExecComputeStoredGenerated(target, estate, new_row, CMD_UPDATE);
+  if (rel->rd_att->constr)
+    ExecConstraints(target, new_row, estate);
+
+  TM_FailureData failure;
+  LockTupleMode lock_mode;
+  bool update_indexes = false;
+  // With triggers the row is locked already.
+  const bool wait = request.wait_for_locked_rows || batch.with_triggers;
+  TM_Result result =
+      table_tuple_update(rel, &tid, new_row, estate->es_output_cid, batch.snapshot,
+                         InvalidSnapshot, wait, &failure, &lock_mode, &update_indexes);
+  switch (result) {
+  case TM_Ok:
+    break;
+  case TM_BeingModified:
+    return RowOutcome::skipped_locked; // only without waiting
+  case TM_Updated:
+  case TM_Deleted:
+  case TM_SelfModified:
+    // Changed since the snapshot: whoever changed it passed the fill
+    // trigger, and the sweep looks at every row again anyway.
+    return RowOutcome::passed;
+  default:
+    elog(ERROR, "colmig: unexpected result %d updating a row of \"%s\"",
+         static_cast<int>(result), RelationGetRelationName(rel));
+  }
+  List *recheck = NIL;
+  if (target->ri_NumIndices > 0 && update_indexes)
+    recheck = ExecInsertIndexTuples(target, new_row, estate, true, false, nullptr, NIL);
+  if (batch.with_triggers)
+    ExecARUpdateTriggers(estate, target, nullptr, nullptr, &tid, nullptr, new_row,
+                         recheck, nullptr, false);
+  list_free(recheck);
+  return RowOutcome::filled;
+}
+
+FillResult fill_page_range_c(const FillRequest &request, BlockNumber first,
+                             BlockNumber end) {
+  FillResult result;
+  Batch batch;
+  batch.rel = open_target(request);
+  if (OidIsValid(request.expected_filenode) &&
+      batch.rel->rd_node.relNode != request.expected_filenode) {
+    result.table_rewritten = true;
+    table_close(batch.rel, NoLock);
+    return result;
+  }
+  begin_batch(batch, request);
+  ItemPointerData lowest;
+  ItemPointerData highest;
+  ItemPointerSet(&lowest, first, FirstOffsetNumber);
+  ItemPointerSet(&highest, end - 1, MaxOffsetNumber);
+  TableScanDesc scan =
+      table_beginscan_tidrange(batch.rel, batch.snapshot, &lowest, &highest);
+  while (table_scan_getnextslot_tidrange(scan, ForwardScanDirection, batch.old_row)) {
+    CHECK_FOR_INTERRUPTS();
+    rest_if_due_unguarded();
+    ResetPerTupleExprContext(batch.estate);
+    switch (fill_row(batch, request)) {
+    case RowOutcome::filled:
+      ++result.filled;
+      break;
+    case RowOutcome::skipped_locked:
+      ++result.skipped_locked;
+      break;
+    case RowOutcome::passed:
+      break;
+    }
+  }
+  table_endscan(scan);
+  end_batch(batch);
+  table_close(batch.rel, NoLock);
+  return result;
+}
+
+} // namespace
+
+FillResult fill_page_range(const FillRequest &request, BlockNumber first,
+                           BlockNumber end) {
+  if (first >= end)
+    return {};
+  return call([&] { return fill_page_range_c(request, first, end); });
+}
+
+} // namespace colmig::pg

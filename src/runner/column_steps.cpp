@@ -1,0 +1,69 @@
+// The steps that add the column: under ACCESS EXCLUSIVE for a moment,
+// catalog only.
+#include "runner/steps.hpp"
+
+#include "pg/fill_trigger_catalog.hpp"
+#include "pg/relation.hpp"
+#include "pg/spi.hpp"
+#include "runner/job_table.hpp"
+#include "runner/locked_step.hpp"
+#include "runner/proof.hpp"
+#include "runner/as_job_owner.hpp"
+#include "runner/statements.hpp"
+
+namespace colmig::runner {
+
+namespace {
+
+std::optional<std::int64_t> estimated_rows(Oid relid) {
+  pg::execute("SELECT reltuples::int8 FROM pg_catalog.pg_class WHERE oid = $1",
+              {pg::oid_param(relid)});
+  auto rows = pg::get_int64(0, 0);
+  if (!rows || *rows < 0)
+    return std::nullopt;
+  return rows;
+}
+
+} // namespace
+
+StepResult add_column(catalog::Job &job, NextStep next) {
+  return run_locked_step(job, "colmig: add_column", [&] {
+    const Statements sql(job, lock_job_table(job, AccessExclusiveLock), job_column(job));
+    run_as_owner(job, sql.add_column_fast());
+    complete(job, next);
+  });
+}
+
+StepResult add_column_for_backfill(catalog::Job &job, NextStep next) {
+  return run_locked_step(job, "colmig: add_column_for_backfill", [&] {
+    const Statements sql(job, lock_job_table(job, AccessExclusiveLock), job_column(job));
+    run_as_owner(job, sql.add_column_bare());
+    if (job.default_node)
+      run_as_owner(job, sql.set_default());
+    const auto attnum = pg::column_number(job.relid, job.column);
+    if (!attnum)
+      pg::raise("XX000", "colmig: column \"" + job.column + "\" just added is not there");
+    const pg::TriggerIdentity trigger = [&] {
+      AsJobOwner owner(job);
+      const Oid relid = job.relid;
+      const std::int64_t id = job.id;
+      const Oid role = job.owner;
+      const char *expression = job.fill_node->c_str();
+      const AttrNumber column = *attnum;
+      return pg::call(
+          [&] { return pg::create_fill_trigger(relid, id, column, role, expression); });
+    }();
+    catalog::record_fill_trigger(job.id, *attnum, trigger.oid, trigger.xmin);
+    job.column_attnum = attnum;
+    job.fill_trigger = trigger.oid;
+    job.fill_trigger_xmin = trigger.xmin;
+    job.cleanup_needed = true;
+    // Taken under ACCESS EXCLUSIVE: every row written before this commit
+    // lies below this page, every later one passes the trigger.
+    const std::int64_t end_page = relation_pages(job.relid);
+    catalog::set_rows_total(job.id, estimated_rows(job.relid));
+    complete(job, next, end_page);
+  });
+}
+
+} // namespace colmig::runner

@@ -1,0 +1,50 @@
+// NOT NULL without a long ACCESS EXCLUSIVE lock: a NOT VALID check, its
+// validation under SHARE UPDATE EXCLUSIVE (reads and writes go on), then
+// SET NOT NULL, which PostgreSQL proves from the valid check without a scan.
+#include "runner/steps.hpp"
+
+#include "pg/spi.hpp"
+#include "runner/job_table.hpp"
+#include "runner/locked_step.hpp"
+#include "runner/statements.hpp"
+
+namespace colmig::runner {
+
+StepResult add_not_null_check(catalog::Job &job, NextStep next) {
+  return run_locked_step(job, "colmig: add_not_null_check", [&] {
+    const Statements sql(job, lock_job_table(job, AccessExclusiveLock), job_column(job));
+    run_as_owner(job, sql.drop_not_null_check());
+    run_as_owner(job, sql.add_not_null_check());
+    complete(job, next);
+  });
+}
+
+StepResult validate_not_null_check(catalog::Job &job, NextStep next) {
+  return run_locked_step(job, "colmig: validate_not_null_check", [&] {
+    const Statements sql(job, lock_job_table(job, ShareUpdateExclusiveLock),
+                         job_column(job));
+    try {
+      run_as_owner(job, sql.validate_not_null_check());
+    } catch (const pg::Error &error) {
+      if (error.sqlstate() != "23514")
+        throw;
+      pg::raise("23502",
+                "column \"" + job.column + "\" of " + job.relation +
+                    " still has NULL values, so NOT NULL was not set",
+                error.what(),
+                "The backfill or default expression yields NULL for some rows.");
+    }
+    complete(job, next);
+  });
+}
+
+StepResult set_not_null(catalog::Job &job, NextStep next) {
+  return run_locked_step(job, "colmig: set_not_null", [&] {
+    const Statements sql(job, lock_job_table(job, AccessExclusiveLock), job_column(job));
+    run_as_owner(job, sql.set_not_null());
+    run_as_owner(job, sql.drop_not_null_check());
+    complete(job, next);
+  });
+}
+
+} // namespace colmig::runner

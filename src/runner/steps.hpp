@@ -1,0 +1,38 @@
+// One function per step of a plan (core/plan.hpp). Each runs its own
+// transaction(s) and commits its work together with the job's next phase,
+// so the stored phase is always the next step to run. A step that stops
+// (the job was paused or cancelled) commits nothing of its own.
+#pragma once
+#include "core/plan.hpp"
+
+#include "catalog/job.hpp"
+#include "runner/step_result.hpp"
+
+#include <optional>
+
+namespace colmig::runner {
+
+using NextStep = std::optional<core::StepKind>;
+
+// Inside a step's transaction: moves the job to `next` (or to success)
+// and keeps the in-memory job in step. Throws catalog::JobStopped when the
+// job stopped meanwhile.
+void complete(catalog::Job &job, NextStep next,
+              std::optional<std::int64_t> end_page = {});
+
+// runner/column_steps.cpp
+StepResult add_column(catalog::Job &job, NextStep next);
+StepResult add_column_for_backfill(catalog::Job &job, NextStep next);
+
+// runner/fill_steps.cpp
+StepResult backfill(catalog::Job &job, NextStep next);
+StepResult sweep(catalog::Job &job, NextStep next);
+StepResult verify(catalog::Job &job, NextStep next);
+StepResult drop_fill_trigger(catalog::Job &job, NextStep next);
+
+// runner/not_null_steps.cpp
+StepResult add_not_null_check(catalog::Job &job, NextStep next);
+StepResult validate_not_null_check(catalog::Job &job, NextStep next);
+StepResult set_not_null(catalog::Job &job, NextStep next);
+
+} // namespace colmig::runner
