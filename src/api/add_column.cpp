@@ -15,6 +15,7 @@ extern "C" {
 #include "catalog/pg_class.h"
 #include "utils/timestamp.h"
 #include "utils/date.h"
+#include "utils/guc.h"
 #include "utils/syscache.h"
 }
 
@@ -181,17 +182,18 @@ pg::Param optional_text(const std::optional<api::AnalysedExpression> &expr) {
 }
 
 std::int64_t insert_job(const Request &request, const api::TargetTable &table,
-                        const Analysis &analysis, Oid owner) {
+                        const Analysis &analysis, Oid owner,
+                        const std::string &search_path) {
   const api::AnalysedExpression *fill = analysis.fill();
   pg::execute(
       R"sql(
 INSERT INTO colmig.jobs (relid, relation, column_name, column_type, default_expr,
                          backfill_expr, default_node, fill_node, default_volatile,
                          not_null, batch_size, owner, throttle, fire_triggers,
-                         window_start, window_end, start_at)
+                         window_start, window_end, start_at, search_path)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
         make_time(($15 / 60)::int % 24, $15 % 60, 0),
-        make_time(($16 / 60)::int % 24, $16 % 60, 0), $17)
+        make_time(($16 / 60)::int % 24, $16 % 60, 0), $17, $18)
 RETURNING job_id)sql",
       {pg::oid_param(table.relid), pg::text_param(table.qualified_name),
        pg::text_param(request.column), pg::text_param(analysis.type.sql_name),
@@ -210,7 +212,8 @@ RETURNING job_id)sql",
                                 *request.window_end / kMicrosecondsPerMinute))
                           : pg::null_param(INT4OID),
        request.start_at ? pg::timestamptz_param(*request.start_at)
-                        : pg::null_param(TIMESTAMPTZOID)});
+                        : pg::null_param(TIMESTAMPTZOID),
+       pg::text_param(search_path)});
   return *pg::get_int64(0, 0);
 }
 
@@ -225,12 +228,14 @@ COLMIG_SQL_FUNCTION(colmig_add_column) {
   // and what the worker and the fill trigger run is what was analysed.
   const Analysis analysis = analyse(request, table);
   Oid owner = table_owner(table.relid);
+  const std::string search_path =
+      pg::call([] { return GetConfigOption("search_path", false, false); });
 
   std::int64_t job_id = 0;
   {
     api::CatalogAccess catalog;
     check_no_active_job(table, request.column);
-    job_id = insert_job(request, table, analysis, owner);
+    job_id = insert_job(request, table, analysis, owner, search_path);
     for (const auto *expr : {analysis.default_value ? &*analysis.default_value : nullptr,
                              analysis.backfill ? &*analysis.backfill : nullptr})
       if (expr != nullptr)

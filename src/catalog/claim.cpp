@@ -28,14 +28,20 @@ bool extension_installed() {
 Claim claim_next_job(std::int64_t preferred, bool (*skip)(std::int64_t job_id)) {
   pg::execute(R"sql(
 SELECT job_id,
-       -- Not start_at - now(): that raises for an infinite start_at, and
-       -- one such job would keep every job of the database from running.
-       CASE WHEN start_at IS NULL THEN 0
-            ELSE extract(epoch FROM start_at) - extract(epoch FROM now()) END::float8
+       -- Seconds until the job may be taken up: its start_at, and after a
+       -- worker died with it (attempts without progress) as many seconds
+       -- as it has had such attempts, so its tries are spread out. Not
+       -- start_at - now(): that raises for an infinite start_at, and one
+       -- such job would keep every job of the database from running.
+       greatest(CASE WHEN start_at IS NULL THEN 0
+                     ELSE extract(epoch FROM start_at) - extract(epoch FROM now()) END,
+                CASE WHEN attempts > 0 AND state = 'running'
+                     THEN attempts - extract(epoch FROM now() - updated_at)
+                     ELSE 0 END)::float8
   FROM colmig.jobs
  WHERE state IN ('queued', 'running')
     OR (cleanup_needed AND state IN ('failed', 'cancelled'))
- ORDER BY job_id = $1 DESC, job_id)sql",
+ ORDER BY job_id = $1 DESC, attempts, job_id)sql",
               {pg::int8_param(preferred)});
   struct Candidate {
     std::int64_t job_id;

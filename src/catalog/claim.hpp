@@ -32,6 +32,8 @@ struct Claim {
 // Claims the oldest job with work left (queued, running without a live
 // worker, or a failed or cancelled one with a helper object to remove; a
 // paused job keeps its trigger and waits) that `skip` does not reject.
+// Jobs whose workers died with them come after the others, and each such
+// attempt holds the job back a second longer (catalog/job.hpp, attempts).
 // Inside a transaction; the claim outlives it.
 // `preferred` (0: none) is tried first: the job run_pending() started this
 // worker for.

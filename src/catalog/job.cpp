@@ -16,7 +16,7 @@ SELECT job_id, relid::int8, relation, column_name::text, column_attnum::int8,
        (extract(hour FROM window_end) * 60 + extract(minute FROM window_end))::int8,
        owner::int8, state, phase, cleanup_needed, attempts::int8,
        fill_trigger::int8, fill_trigger_xmin, sweep_filenode::int8,
-       sweep_restarts::int8, cursor_page, end_page, rows_done
+       sweep_restarts::int8, cursor_page, end_page, rows_done, search_path
   FROM colmig.jobs WHERE job_id = $1)sql";
 
 void update(const char *sql, std::initializer_list<pg::Param> params) {
@@ -80,6 +80,7 @@ std::optional<Job> load_job(std::int64_t job_id) {
   job.cursor_page = *pg::get_int64(0, 25);
   job.end_page = pg::get_int64(0, 26);
   job.rows_done = *pg::get_int64(0, 27);
+  job.search_path = *pg::get_text(0, 28);
   return job;
 }
 
@@ -193,8 +194,10 @@ UPDATE colmig.jobs
 }
 
 void record_lock_retry(std::int64_t job_id, const std::string &error) {
+  // A failed job's own error stays: its cleanup's retries do not replace it.
   update("UPDATE colmig.jobs SET lock_retries = lock_retries + 1, "
-         "last_error = $2, updated_at = now() WHERE job_id = $1",
+         "last_error = CASE WHEN state = 'failed' THEN last_error ELSE $2 END, "
+         "updated_at = now() WHERE job_id = $1",
          {pg::int8_param(job_id), pg::text_param(error)});
 }
 

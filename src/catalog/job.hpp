@@ -39,6 +39,9 @@ struct Job {
   std::optional<int> window_start_minute;
   std::optional<int> window_end_minute;
   Oid owner = InvalidOid;
+  // The creator's search_path: only for what looks names up at run time
+  // (functions the expression calls, triggers), never for the job's SQL.
+  std::string search_path;
   core::JobState state = core::JobState::queued;
   std::string phase;
   bool cleanup_needed = false;

@@ -79,11 +79,19 @@ TriggerRow read_fill_trigger(Oid trigger_oid) {
   return result;
 }
 
-void drop_fill_trigger(Oid trigger_oid) {
+void drop_fill_trigger(Oid trigger_oid, Oid relid) {
   HeapTuple row = trigger_row(trigger_oid);
   if (row == nullptr)
     return;
+  // Only colmig's own trigger on that table: an OID remembered from a
+  // transaction that rolled back must never reach another trigger.
+  const auto *form = reinterpret_cast<Form_pg_trigger>(GETSTRUCT(row));
+  const bool ours = form->tgrelid == relid && form->tgisinternal &&
+                    strncmp(NameStr(form->tgname), core::kFillTriggerPrefix.data(),
+                            core::kFillTriggerPrefix.size()) == 0;
   heap_freetuple(row);
+  if (!ours)
+    return;
   ObjectAddress trigger{TriggerRelationId, trigger_oid, 0};
   performDeletion(&trigger, DROP_RESTRICT, PERFORM_DELETION_INTERNAL);
   CommandCounterIncrement();

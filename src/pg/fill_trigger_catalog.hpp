@@ -39,7 +39,8 @@ struct TriggerRow {
 };
 TriggerRow read_fill_trigger(Oid trigger_oid);
 
-// Drops it if it exists (its table locked by the caller).
-void drop_fill_trigger(Oid trigger_oid);
+// Drops it if it exists and is a colmig fill trigger on `relid` (locked
+// by the caller).
+void drop_fill_trigger(Oid trigger_oid, Oid relid);
 
 } // namespace colmig::pg

@@ -1,8 +1,14 @@
 // While alive, statements run as the job's owner: what the owner could do
-// by hand, nothing more. The search_path is colmig's pinned one: the job's
-// SQL holds no user text to resolve (identifiers are quoted, expressions
-// were analysed when the job was created), so no schema a role creates
-// later can change what a statement means.
+// by hand, nothing more.
+//
+// The search_path differs by what runs. The job's own statements (the DDL
+// steps) run with colmig's pinned path: they hold no user text to resolve
+// (identifiers are quoted, expressions were analysed when the job was
+// created), so no schema a role creates later can change what they mean.
+// A batch runs with the creator's path: the expression itself is bound
+// already, but the functions it calls and the application's triggers
+// (fire_triggers) look names up when they run, as they did when the
+// creator tried them.
 #pragma once
 
 #include "catalog/job.hpp"
@@ -11,10 +17,13 @@
 
 namespace colmig::runner {
 
+enum class SearchPath { pinned, creators };
+
 class AsJobOwner {
 public:
-  explicit AsJobOwner(const catalog::Job &job) : role_(job.owner) {
-    settings_.set("search_path", pg::kSafeSearchPath);
+  AsJobOwner(const catalog::Job &job, SearchPath path) : role_(job.owner) {
+    settings_.set("search_path", path == SearchPath::pinned ? pg::kSafeSearchPath
+                                                            : job.search_path.c_str());
   }
 
 private:

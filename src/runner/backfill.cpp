@@ -172,7 +172,7 @@ StepResult run_batches(catalog::Job &job, bool is_sweep,
           growth.emplace(job.relid);
         {
           pg::StatementTimeout timeout(guc::batch_statement_timeout_ms);
-          AsJobOwner owner(job);
+          AsJobOwner owner(job, SearchPath::creators);
           batch.filled = pg::fill_page_range(fill_request(job, is_sweep),
                                              static_cast<BlockNumber>(batch.range.first),
                                              static_cast<BlockNumber>(batch.range.end));
@@ -214,7 +214,7 @@ StepResult run_batches(catalog::Job &job, bool is_sweep,
       }
       // The batch rolled back with its cursor: the same range again, after
       // the back-off (an application lock, a deadlock).
-      wait_before_retry(job, "a backfill batch", error, conflicts);
+      wait_before_retry(job, "a backfill batch", error, conflicts, false);
       controller.halve();
       continue;
     }

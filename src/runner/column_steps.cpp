@@ -44,7 +44,7 @@ StepResult add_column_for_backfill(catalog::Job &job, NextStep next) {
     if (!attnum)
       pg::raise("XX000", "colmig: column \"" + job.column + "\" just added is not there");
     const pg::TriggerIdentity trigger = [&] {
-      AsJobOwner owner(job);
+      AsJobOwner owner(job, SearchPath::pinned);
       const Oid relid = job.relid;
       const std::int64_t id = job.id;
       const Oid role = job.owner;

@@ -41,7 +41,8 @@ StepResult drop_fill_trigger(catalog::Job &job, NextStep next) {
     if (!job.not_null && check_proof(job, core::ProofPoint::trigger_drop, observe(job)))
       return;
     const Oid trigger = job.fill_trigger;
-    pg::call([&] { pg::drop_fill_trigger(trigger); });
+    const Oid relid = job.relid;
+    pg::call([&] { pg::drop_fill_trigger(trigger, relid); });
     catalog::set_cleanup_needed(job.id, false);
     complete(job, next);
   });

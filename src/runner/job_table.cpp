@@ -26,7 +26,7 @@ std::string job_column(const catalog::Job &job) {
 }
 
 void run_as_owner(const catalog::Job &job, const std::string &statement) {
-  AsJobOwner owner(job);
+  AsJobOwner owner(job, SearchPath::pinned);
   pg::execute(statement);
 }
 

@@ -41,12 +41,12 @@ double jitter() {
 } // namespace
 
 void wait_before_retry(const catalog::Job &job, const char *what, const pg::Error &error,
-                       int &failures) {
+                       int &failures, bool cancels_autovacuum) {
   if (!is_retryable_conflict(error))
     throw error;
   ++failures;
   const bool lock_timeout = error.sqlerrcode() == ERRCODE_LOCK_NOT_AVAILABLE;
-  if (lock_timeout && cancel_blocking_autovacuum(job) > 0)
+  if (lock_timeout && cancels_autovacuum && cancel_blocking_autovacuum(job) > 0)
     return; // its lock goes at once: try again now
   std::string step = what;
   if (step.rfind("colmig: ", 0) == 0)
@@ -93,7 +93,9 @@ StepResult run_locked_step(const catalog::Job &job, const char *activity,
     } catch (const catalog::JobStopped &) {
       return StepResult::stopped;
     } catch (const pg::Error &error) {
-      wait_before_retry(job, activity, error, failures);
+      // Every locked step takes SHARE UPDATE EXCLUSIVE or more, which an
+      // autovacuum of the table holds too.
+      wait_before_retry(job, activity, error, failures, true);
     }
   }
 }

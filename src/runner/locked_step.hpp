@@ -13,11 +13,13 @@ namespace colmig::runner {
 
 // After a lock timeout, deadlock or serialization failure: records the
 // retry (with who held the lock) and waits the back-off, or raises 55P03
-// once colmig.lock_retries attempts are used up. An autovacuum of the
-// table that holds the lock is cancelled first (runner/lock_holders.hpp).
+// once colmig.lock_retries attempts are used up. With
+// `cancels_autovacuum` (a step whose lock conflicts with autovacuum's), an
+// autovacuum of the table that holds a lock on it is cancelled first
+// (runner/lock_holders.hpp); a batch's lock never conflicts with it.
 // Any other error is rethrown as it is. `what` names the step.
 void wait_before_retry(const catalog::Job &job, const char *what, const pg::Error &error,
-                       int &failures);
+                       int &failures, bool cancels_autovacuum);
 
 // `work` runs inside the transaction; it is called again on each attempt.
 // Before each attempt the job's state is read: a job that is no longer

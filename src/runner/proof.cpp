@@ -57,8 +57,8 @@ bool check_proof(catalog::Job &job, core::ProofPoint point, const Observation &s
     break;
   }
   pg::raise("55000",
-            "colmig job " + std::to_string(job.id) + " cannot show that every row of " +
-                job.relation + " is filled: " + judgement.reason,
+            "cannot show that every row of " + job.relation +
+                " is filled: " + judgement.reason,
             {}, "Create a new job for the column; it fills only the rows still NULL.");
 }
 

@@ -81,8 +81,9 @@ void clean_up(const catalog::Job &job) {
           auto table = pg::lock_relation(job.relid, AccessExclusiveLock);
           if (table) {
             const Oid trigger = job.fill_trigger;
+            const Oid relid = job.relid;
             if (OidIsValid(trigger))
-              pg::call([&] { pg::drop_fill_trigger(trigger); });
+              pg::call([&] { pg::drop_fill_trigger(trigger, relid); });
             // The check's statement names no column.
             run_as_owner(job, Statements(job, *table, "").drop_not_null_check());
           }
@@ -174,9 +175,10 @@ void start(std::int64_t job_id, std::optional<JobRun> &run) {
       const int attempts = catalog::mark_running(job_id);
       job->state = core::JobState::running;
       if (attempts > guc::max_attempts)
-        gave_up = "colmig job " + std::to_string(job_id) + " was taken up " +
-                  std::to_string(attempts - 1) + " times in phase " + job->phase +
-                  " and its worker ended each time before the job made progress";
+        gave_up = "taken up " + std::to_string(attempts - 1) + " times in phase " +
+                  job->phase +
+                  ", and its worker ended each time before the job made "
+                  "progress";
     }
     run.emplace(std::move(*job));
   });

@@ -29,6 +29,11 @@ CREATE TABLE colmig.jobs (
     start_at            timestamptz,            -- the job stays queued until then
     launch_requested_at timestamptz,            -- run_pending() asked a worker for it
     owner               oid NOT NULL,           -- the role the job runs as
+    -- The creator's search_path, for what the job's own SQL cannot bind in
+    -- advance: the functions its expression calls and the application's
+    -- triggers (fire_triggers) look names up when they run. The job's
+    -- statements and expressions never use it.
+    search_path         text NOT NULL,
     state               text NOT NULL DEFAULT 'queued'
                         CHECK (state IN ('queued', 'running', 'paused',
                                          'succeeded', 'failed', 'cancelled')),
