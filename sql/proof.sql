@@ -1,0 +1,90 @@
+-- Success is proven, not assumed. A backfill reports succeeded only when no
+-- row can have escaped it; otherwise it fails with 55000 and says why.
+-- (Rewrites of the table during the sweep, which make it begin again, are
+-- tested in test/t/013_proof.pl: they need a second session.)
+CREATE ROLE colmig_rls_owner;
+CREATE TABLE secrets (id int PRIMARY KEY, owner_only boolean NOT NULL);
+INSERT INTO secrets SELECT g, g % 2 = 0 FROM generate_series(1, 1000) g;
+ALTER TABLE secrets OWNER TO colmig_rls_owner;
+
+-- 1. Row-level security that hides rows from the table's owner (FORCE)
+--    hides none from the batches: they are no query.
+ALTER TABLE secrets ENABLE ROW LEVEL SECURITY;
+ALTER TABLE secrets FORCE ROW LEVEL SECURITY;
+CREATE POLICY only_some ON secrets USING (owner_only);
+SET ROLE colmig_rls_owner;
+SELECT count(*) AS rows_the_owner_sees FROM secrets;
+SELECT colmig.add_column('secrets', 'code', 'text', backfill_expr => $$'s' || id$$,
+                         not_null => true) AS job_rls \gset
+RESET ROLE;
+SELECT colmig.wait(:job_rls);
+SELECT count(*) FILTER (WHERE code = 's' || id) AS filled, count(*) AS rows FROM secrets;
+
+-- 2. Inheritance children that appear while the job runs: their rows are
+--    not the job's, so it cannot claim the table is filled.
+CREATE TABLE parents (id int PRIMARY KEY, v int);
+INSERT INTO parents SELECT g, g FROM generate_series(1, 2000) g;
+SELECT pg_advisory_lock(4242);
+SELECT colmig.add_column('parents', 'w', 'int', backfill_expr => 'gate(v)',
+                         batch_size => 100) AS job_parent \gset
+SELECT wait_until('SELECT worker_at_gate()');
+CREATE TABLE kids () INHERITS (parents);
+INSERT INTO kids (id, v) VALUES (5000, 5000);
+SELECT pg_advisory_unlock(4242);
+SELECT try(format('SELECT colmig.wait(%s)', :job_parent));
+SELECT wait_until(format('SELECT NOT cleanup_needed FROM colmig.jobs WHERE job_id = %s', :job_parent));
+SELECT count(*) AS fill_triggers_left FROM pg_trigger WHERE tgrelid = 'parents'::regclass;
+
+-- 3. The fill trigger dropped, or disabled, under a running job: rows
+--    written meanwhile are not filled, so the job fails.
+CREATE TABLE watched (id int PRIMARY KEY, v int);
+INSERT INTO watched SELECT g, g FROM generate_series(1, 2000) g;
+SELECT pg_advisory_lock(4242);
+SELECT colmig.add_column('watched', 'w', 'int', backfill_expr => 'gate(v)',
+                         batch_size => 100) AS job_dropped \gset
+SELECT wait_until('SELECT worker_at_gate()');
+SELECT tgname LIKE '~colmig_fill_' || :job_dropped || '_%' AS named_to_fire_last,
+       tgisinternal, tgenabled
+  FROM pg_trigger WHERE tgrelid = 'watched'::regclass;
+DO $$ BEGIN
+    EXECUTE format('DROP TRIGGER %I ON watched',
+                   (SELECT tgname FROM pg_trigger WHERE tgrelid = 'watched'::regclass));
+END $$;
+SELECT pg_advisory_unlock(4242);
+SELECT try(format('SELECT colmig.wait(%s)', :job_dropped));
+
+SELECT pg_advisory_lock(4242);
+SELECT colmig.add_column('watched', 'x', 'int', backfill_expr => 'gate(v)',
+                         batch_size => 100) AS job_disabled \gset
+SELECT wait_until('SELECT worker_at_gate()');
+-- The application's own triggers only: the fill trigger is internal.
+ALTER TABLE watched DISABLE TRIGGER USER;
+SELECT tgenabled AS fill_trigger_after_disable_user FROM pg_trigger
+ WHERE tgrelid = 'watched'::regclass;
+ALTER TABLE watched DISABLE TRIGGER ALL;
+INSERT INTO watched (id, v) VALUES (3000, 3000);
+SELECT pg_advisory_unlock(4242);
+SELECT try(format('SELECT colmig.wait(%s)', :job_disabled));
+SELECT wait_until(format('SELECT NOT cleanup_needed FROM colmig.jobs WHERE job_id = %s', :job_disabled));
+SELECT count(*) AS fill_triggers_left FROM pg_trigger WHERE tgrelid = 'watched'::regclass;
+
+-- Disabled for a while and enabled again (as pg_restore --disable-triggers
+-- would do around a bulk load): the rows written meanwhile lie anywhere,
+-- and the sweep, which begins after, fills them.
+SELECT pg_advisory_lock(4242);
+SELECT colmig.add_column('watched', 'y', 'int', backfill_expr => 'gate(v)',
+                         batch_size => 100) AS job_toggled \gset
+SELECT wait_until('SELECT worker_at_gate()');
+SELECT tgname AS fill_trigger FROM pg_trigger
+ WHERE tgrelid = 'watched'::regclass AND tgname LIKE '~colmig_fill_' || :job_toggled || '_%' \gset
+ALTER TABLE watched DISABLE TRIGGER ALL;
+INSERT INTO watched (id, v) VALUES (3001, 3001);
+ALTER TABLE watched ENABLE ALWAYS TRIGGER :"fill_trigger";
+SELECT pg_advisory_unlock(4242);
+SELECT colmig.wait(:job_toggled);
+SELECT y FROM watched WHERE id = 3001;
+SELECT count(*) FILTER (WHERE y = v) AS filled, count(*) AS rows FROM watched;
+
+DROP TABLE secrets, parents CASCADE;
+DROP TABLE watched;
+DROP ROLE colmig_rls_owner;
