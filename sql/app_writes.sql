@@ -73,17 +73,32 @@ SELECT count(*) FILTER (WHERE worth = price * qty || ' by ' || current_user) AS 
 --    write fail: the row is written with the column NULL (the server log
 --    says why), and the job itself then meets the row and fails with the
 --    expression's error.
+CREATE FUNCTION slow_for(i int) RETURNS int LANGUAGE plpgsql AS $$
+BEGIN IF i > 7000 THEN PERFORM pg_sleep(5); END IF; RETURN i; END $$;
 SELECT pg_advisory_lock(4242);
 SELECT colmig.add_column('products', 'per_unit', 'int',
                          backfill_expr => 'gate(price / qty)', batch_size => 100) AS job_raises \gset
+SELECT colmig.add_column('products', 'slowed', 'int',
+                         backfill_expr => 'gate(slow_for(id))', batch_size => 100) AS job_slow \gset
 SELECT wait_until('SELECT worker_at_gate()');
 SET ROLE colmig_app;
 INSERT INTO products (id, price, qty) VALUES (6001, 10, 0);
 INSERT INTO products (id, price, qty) VALUES (6002, 10, 5);
 RESET ROLE;
 SELECT id, per_unit FROM products WHERE id IN (6001, 6002) ORDER BY id;
+-- Only a cancel is no error of the expression's: the application's own
+-- statement_timeout still ends its statement while the fill runs long.
+SELECT wait_until(format($$SELECT phase = 'backfill' FROM colmig.jobs WHERE job_id = %s$$,
+                         :job_slow));
+SET statement_timeout = '200ms';
+SELECT try('INSERT INTO products (id, price, qty) VALUES (7003, 10, 1)');
+RESET statement_timeout;
 SELECT pg_advisory_unlock(4242);
 SELECT try(format('SELECT colmig.wait(%s)', :job_raises));
+SELECT colmig.cancel(:job_slow);
+SELECT colmig.wait(:job_slow);
+SELECT count(*) AS row_7003 FROM products WHERE id = 7003;
+DROP FUNCTION slow_for(int);
 
 -- 5. The table's own rules hold for what a batch writes, as for an UPDATE:
 --    a stored generated column over the new column is computed, and a
