@@ -85,6 +85,22 @@ SELECT colmig.wait(:job_toggled);
 SELECT y FROM watched WHERE id = 3001;
 SELECT count(*) FILTER (WHERE y = v) AS filled, count(*) AS rows FROM watched;
 
+-- 4. Two jobs on one table at once: each batch of one fires the other's
+--    fill trigger (and no other trigger), so a row one job's batch moves
+--    never escapes the other's sweep. Both fill every row.
+CREATE TABLE shared (id int PRIMARY KEY, v int NOT NULL);
+INSERT INTO shared SELECT g, g FROM generate_series(1, 20000) g;
+BEGIN;
+SELECT colmig.add_column('shared', 'a', 'int', backfill_expr => 'v + 1', batch_size => 500)
+    AS job_a \gset
+SELECT colmig.add_column('shared', 'b', 'int', backfill_expr => 'v + 2', batch_size => 500)
+    AS job_b \gset
+COMMIT;
+SELECT colmig.wait(:job_a), colmig.wait(:job_b);
+SELECT count(*) FILTER (WHERE a = v + 1 AND b = v + 2) AS both_right, count(*) AS rows
+  FROM shared;
+DROP TABLE shared;
+
 DROP TABLE secrets, parents CASCADE;
 DROP TABLE watched;
 DROP ROLE colmig_rls_owner;

@@ -63,17 +63,18 @@ bool is_fill_trigger(const Trigger &trigger) {
                  colmig::core::kFillTriggerPrefix.size()) == 0;
 }
 
-// The triggers a batch fires without fire_triggers: colmig's own fill
-// triggers (of other jobs on the table) and nothing else. Without them, a
-// row another job's batch moves behind this job's sweep would keep its
-// NULL. NULL when there are none.
-TriggerDesc *fill_triggers_only(const TriggerDesc *all) {
+// The triggers a batch fires without fire_triggers: the fill triggers of
+// other colmig jobs on the table, and nothing else. Without them, a row
+// this batch moves behind another job's sweep would keep its NULL there.
+// (The job's own fill trigger would find the column filled.) NULL when
+// there are none: the common case, and the fast one.
+TriggerDesc *other_fill_triggers(const TriggerDesc *all, Oid own_trigger) {
   if (all == nullptr)
     return nullptr;
   TriggerDesc *kept = CopyTriggerDesc(const_cast<TriggerDesc *>(all));
   int count = 0;
   for (int i = 0; i < kept->numtriggers; ++i)
-    if (is_fill_trigger(kept->triggers[i]))
+    if (is_fill_trigger(kept->triggers[i]) && kept->triggers[i].tgoid != own_trigger)
       kept->triggers[count++] = kept->triggers[i];
   if (count == 0)
     return nullptr;
@@ -113,7 +114,7 @@ void begin_batch(Batch &batch, const FillRequest &request) {
   estate->es_opened_result_relations =
       lappend(estate->es_opened_result_relations, target);
   if (!request.fire_triggers)
-    target->ri_TrigDesc = fill_triggers_only(target->ri_TrigDesc);
+    target->ri_TrigDesc = other_fill_triggers(target->ri_TrigDesc, request.own_trigger);
   ExecOpenIndices(target, false);
   batch.target = target;
 

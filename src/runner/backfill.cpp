@@ -92,6 +92,7 @@ pg::FillRequest fill_request(const catalog::Job &job, bool is_sweep) {
   // see every row, so it waits for them, at most colmig.lock_timeout a time.
   request.wait_for_locked_rows = is_sweep;
   request.fire_triggers = job.fire_triggers;
+  request.own_trigger = job.fill_trigger;
   // The sweep's proof needs the table it began on (core/fill_proof.hpp).
   request.expected_filenode = is_sweep ? job.sweep_filenode : InvalidOid;
   return request;
