@@ -37,6 +37,7 @@ struct FillRequest {
   const char *expression;    // the analysed expression, as stored
   bool wait_for_locked_rows; // false: skip rows another transaction holds
   bool fire_triggers;
+  Oid own_trigger;       // the job's fill trigger: no need to fire it
   Oid expected_filenode; // InvalidOid: any
 };
 
