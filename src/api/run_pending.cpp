@@ -29,7 +29,7 @@ SELECT j.job_id
           AND l.database = (SELECT oid FROM pg_catalog.pg_database
                              WHERE datname = pg_catalog.current_database())
           AND l.classid = colmig.job_lock_class()::oid
-          AND l.objid = (j.job_id % 2147483648)::oid AND l.objsubid = 2)
+          AND l.objid = (j.job_id % 4294967296)::oid AND l.objsubid = 3)
  ORDER BY j.job_id
  LIMIT $1)sql";
 

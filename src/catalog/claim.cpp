@@ -16,9 +16,28 @@ extern "C" {
 namespace colmig::catalog {
 
 namespace {
-// Advisory keys are int4; job ids beyond 2^31 wrap, the view uses the same.
-const char *const kTryLock =
-    "SELECT pg_catalog.pg_try_advisory_lock($1, ($2 % 2147483648)::int4)";
+
+// The claim is a session-level advisory lock, but not one SQL can take:
+// pg_advisory_lock() fills field4 with 1 (one bigint key) or 2 (two int4
+// keys); colmig uses 3. So no role can take a job's claim to freeze it (or
+// pose as its worker in colmig.progress). Job ids wrap at 2^32 in the key;
+// colmig.progress matches the same.
+constexpr uint16 kClaimLockKind = 3;
+
+LOCKTAG claim_tag(std::int64_t job_id) {
+  LOCKTAG tag;
+  SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, static_cast<uint32>(kJobLockClass),
+                       static_cast<uint32>(job_id & 0xffffffff), kClaimLockKind);
+  return tag;
+}
+
+bool try_claim(std::int64_t job_id) {
+  return pg::call([&] {
+    LOCKTAG tag = claim_tag(job_id);
+    return LockAcquire(&tag, ExclusiveLock, true, true) != LOCKACQUIRE_NOT_AVAIL;
+  });
+}
+
 } // namespace
 
 bool extension_installed() {
@@ -57,9 +76,7 @@ SELECT job_id,
       // Another job nobody runs could run now beside this one: its claim
       // is free (taken and given back at once).
       if (!claim.more_runnable && candidate.starts_in <= 0 && !skip(candidate.job_id)) {
-        pg::execute(kTryLock,
-                    {pg::int4_param(kJobLockClass), pg::int8_param(candidate.job_id)});
-        if (*pg::get_bool(0, 0)) {
+        if (try_claim(candidate.job_id)) {
           release_job(candidate.job_id);
           claim.more_runnable = true;
         }
@@ -75,9 +92,7 @@ SELECT job_id,
       claim.skipped = true;
       continue;
     }
-    pg::execute(kTryLock,
-                {pg::int4_param(kJobLockClass), pg::int8_param(candidate.job_id)});
-    if (*pg::get_bool(0, 0)) {
+    if (try_claim(candidate.job_id)) {
       // Claimed: run_pending() need not hold the job back for a worker
       // on its way any more; if this worker dies, the next call restarts it.
       pg::execute("UPDATE colmig.jobs SET launch_requested_at = NULL "
@@ -90,17 +105,17 @@ SELECT job_id,
 }
 
 void release_job(std::int64_t job_id) {
-  pg::execute("SELECT pg_catalog.pg_advisory_unlock($1, ($2 % 2147483648)::int4)",
-              {pg::int4_param(kJobLockClass), pg::int8_param(job_id)});
+  pg::call([&] {
+    LOCKTAG tag = claim_tag(job_id);
+    // Not held any more when the job's own SQL released every advisory lock.
+    if (LockHeldByMe(&tag, ExclusiveLock))
+      (void)LockRelease(&tag, ExclusiveLock, true);
+  });
 }
 
 bool claim_held(std::int64_t job_id) {
   return pg::call([&] {
-    // The lock pg_try_advisory_lock(int4, int4) takes: two int4 keys
-    // (field4 = 2), ExclusiveLock.
-    LOCKTAG tag;
-    SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, static_cast<uint32>(kJobLockClass),
-                         static_cast<uint32>(job_id % 2147483648), 2);
+    LOCKTAG tag = claim_tag(job_id);
     return LockHeldByMe(&tag, ExclusiveLock);
   });
 }

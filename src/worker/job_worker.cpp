@@ -19,6 +19,7 @@ extern "C" {
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "utils/guc.h"
+#include "utils/timestamp.h"
 }
 
 namespace colmig::worker {
@@ -43,7 +44,8 @@ catalog::Claim claim(std::int64_t preferred) {
   return claim;
 }
 
-// Longest sleep before looking again for a job whose start_at lies ahead.
+// Longest a worker waits for a job whose start_at lies ahead (or that is
+// held back after its worker died); later ones get a worker then.
 constexpr double kLongestStartWaitSeconds = 5.0;
 
 void job_worker_loop(Oid database, const WorkerStart &start) {
@@ -61,10 +63,17 @@ void job_worker_loop(Oid database, const WorkerStart &start) {
   for (;;) {
     next = claim(start.job_id);
     if (!next.job_id) {
-      // With the launcher, a job scheduled for later keeps its database's
-      // worker waiting for it; without, pg_cron's run_pending() comes back.
+      // A job due soon is waited for here; one due later gets a worker
+      // then, from the launcher: an idle worker must not hold one of
+      // colmig.max_workers meanwhile, for this database or any other.
       if (!next.next_start_in || !shared_state_available())
         break;
+      if (*next.next_start_in > kLongestStartWaitSeconds) {
+        const TimestampTz at = TimestampTzPlusMilliseconds(
+            GetCurrentTimestamp(), static_cast<long>(*next.next_start_in * 1000.0));
+        if (request_worker_at(at))
+          break;
+      }
       pg::wait_for_latch(static_cast<long>(
           std::min(*next.next_start_in, kLongestStartWaitSeconds) * 1000.0 + 1));
       continue;

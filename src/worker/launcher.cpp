@@ -8,6 +8,8 @@
 #include "worker/shared_state.hpp"
 #include "worker/start.hpp"
 
+#include <algorithm>
+
 extern "C" {
 #include "access/genam.h"
 #include "access/heapam.h"
@@ -152,8 +154,17 @@ void launcher_loop() {
       next_tick = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
                                               guc::launcher_naptime_s * 1000L);
     }
+    TimestampTz next_wakeup = 0;
+    count = take_due_wakeups(GetCurrentTimestamp(), woken, kMaxSlots, &next_wakeup);
+    for (int i = 0; i < count; ++i)
+      add_pending(woken[i]);
     start_pending_workers();
     long timeout = pending_count > 0 ? 1000L : guc::launcher_naptime_s * 1000L;
+    if (next_wakeup != 0) {
+      const long until =
+          static_cast<long>((next_wakeup - GetCurrentTimestamp()) / 1000) + 1;
+      timeout = std::max(1L, std::min(timeout, until));
+    }
     pg::wait_for_latch(timeout);
   }
 }

@@ -19,12 +19,19 @@ struct Slot {
   bool clean_exit;
 };
 
+// A database that wants a worker later (its next job's start_at).
+struct Wakeup {
+  Oid database; // InvalidOid: free
+  TimestampTz at;
+};
+
 struct SharedState {
   slock_t mutex;
   Latch *launcher_latch;
   int pending_count;
   Oid pending[kMaxSlots];
   Slot slots[kMaxSlots];
+  Wakeup wakeups[kMaxSlots];
 };
 
 SharedState *shared = nullptr;
@@ -92,6 +99,47 @@ void wake_launcher_at_commit() { wake_requested = true; }
 void request_another_worker() {
   if (shared != nullptr)
     enqueue_database(MyDatabaseId);
+}
+
+bool request_worker_at(TimestampTz at) {
+  if (shared == nullptr)
+    return false;
+  bool kept = false;
+  SpinLockAcquire(&shared->mutex);
+  Wakeup *free_entry = nullptr;
+  for (Wakeup &wakeup : shared->wakeups) {
+    if (wakeup.database == MyDatabaseId) {
+      wakeup.at = wakeup.at < at ? wakeup.at : at;
+      kept = true;
+      break;
+    }
+    if (wakeup.database == InvalidOid && free_entry == nullptr)
+      free_entry = &wakeup;
+  }
+  if (!kept && free_entry != nullptr) {
+    *free_entry = {MyDatabaseId, at};
+    kept = true;
+  }
+  SpinLockRelease(&shared->mutex);
+  return kept;
+}
+
+int take_due_wakeups(TimestampTz now, Oid *out, int max, TimestampTz *next) {
+  int count = 0;
+  *next = 0;
+  SpinLockAcquire(&shared->mutex);
+  for (Wakeup &wakeup : shared->wakeups) {
+    if (wakeup.database == InvalidOid)
+      continue;
+    if (wakeup.at <= now && count < max) {
+      out[count++] = wakeup.database;
+      wakeup.database = InvalidOid;
+    } else if (*next == 0 || wakeup.at < *next) {
+      *next = wakeup.at;
+    }
+  }
+  SpinLockRelease(&shared->mutex);
+  return count;
 }
 
 void register_launcher() {

@@ -5,6 +5,10 @@
 
 #include "pg/postgres.hpp"
 
+extern "C" {
+#include "datatype/timestamp.h"
+}
+
 namespace colmig::worker {
 
 constexpr int kMaxSlots = 64;
@@ -20,12 +24,19 @@ void wake_launcher_at_commit();
 // worker that saw a job nobody runs besides its own). Does nothing when not
 // preloaded.
 void request_another_worker();
+// Asks the launcher for a worker for the current database at `at` (the
+// next job's start_at), so that no worker waits idle for it meanwhile.
+// False when it cannot be kept (not preloaded, or no room).
+bool request_worker_at(TimestampTz at);
 // From _PG_init: the commit callback behind wake_launcher_at_commit().
 void register_commit_callback();
 
 // Launcher side.
 void register_launcher();                      // sets the latch to wake
 int take_pending_databases(Oid *out, int max); // drains the queue
+// The databases whose wake-up time has come (taken off the list); `next`
+// gets the earliest one still ahead, or 0.
+int take_due_wakeups(TimestampTz now, Oid *out, int max, TimestampTz *next);
 void slot_begin(int slot, Oid database);
 bool slot_exited_cleanly(int slot);
 
