@@ -36,6 +36,15 @@ SELECT try($$SELECT colmig.add_column('typed', 'c', 'int')$$);
 SELECT try($$SELECT colmig.add_column('colmig.jobs', 'c', 'int')$$);
 SELECT try($$SELECT colmig.add_column('wide', 'c', 'int')$$);
 SELECT try($$SELECT colmig.add_column('no_identity', 'c', 'int', backfill_expr => 'v')$$);
+-- fire_triggers cannot give a row trigger transition tables: a batch is
+-- no statement
+CREATE TABLE transitions (id int);
+CREATE FUNCTION count_rows() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+CREATE TRIGGER with_new_table AFTER UPDATE ON transitions REFERENCING NEW TABLE AS new_rows
+    FOR EACH ROW EXECUTE FUNCTION count_rows();
+SELECT try($$SELECT colmig.add_column('transitions', 'c', 'int', backfill_expr => 'id', fire_triggers => true)$$);
+DROP TABLE transitions;
+DROP FUNCTION count_rows();
 -- the same without a backfill updates no row: fine
 BEGIN;
 SELECT colmig.add_column('no_identity', 'c', 'int') > 0 AS catalog_only_is_fine;

@@ -41,19 +41,32 @@ SELECT count(*) FILTER (WHERE half = price / 2) AS filled,
 SELECT count(*) AS audit_rows FROM audit;
 UPDATE products SET updated_at = '2000-01-01';
 TRUNCATE audit;
+-- A BEFORE trigger that skips the update (returns NULL) keeps rows from
+-- being filled: the job cannot show its column filled, and fails.
+CREATE FUNCTION skip_odd() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN IF NEW.id % 2 = 1 THEN RETURN NULL; END IF; RETURN NEW; END $$;
+CREATE TRIGGER skips_odd_rows BEFORE UPDATE ON products FOR EACH ROW
+    EXECUTE FUNCTION skip_odd();
+SELECT colmig.add_column('products', 'third', 'int', backfill_expr => 'price / 3',
+                         fire_triggers => true) AS job_skipped \gset
+SELECT try(format('SELECT colmig.wait(%s)', :job_skipped));
+DROP TRIGGER skips_odd_rows ON products;
+DROP FUNCTION skip_odd();
 
 -- 3. Rows the application writes while the job runs get exactly the value
 --    a batch gives: after the application's own BEFORE triggers (its
 --    INSERT's price is rounded first), as the job's owner (current_user is
 --    the owner's name, also when colmig_app writes), under
 --    session_replication_role = replica too (the trigger fires ALWAYS).
---    A trigger whose name sorts after colmig's fill trigger gets a NOTICE.
+--    A BEFORE trigger whose name sorts after colmig's fill trigger (it
+--    would change rows after the fill) is refused when the job is created.
 CREATE TRIGGER "~late" BEFORE INSERT ON products FOR EACH ROW EXECUTE FUNCTION touch();
+SELECT try($$SELECT colmig.add_column('products', 'worth', 'text', backfill_expr => 'qty')$$);
+DROP TRIGGER "~late" ON products;
 SELECT pg_advisory_lock(4242);
 SELECT colmig.add_column('products', 'worth', 'text',
                          backfill_expr => $$gate(price * qty || ' by ' || current_user)$$,
                          batch_size => 100) AS job_live \gset
-DROP TRIGGER "~late" ON products;
 SELECT wait_until('SELECT worker_at_gate()');
 SET ROLE colmig_app;
 INSERT INTO products (id, price, qty) VALUES (5001, 57, 2);
@@ -68,6 +81,16 @@ SELECT pg_advisory_unlock(4242);
 SELECT colmig.wait(:job_live);
 SELECT count(*) FILTER (WHERE worth = price * qty || ' by ' || current_user) AS right_values,
        count(*) AS rows FROM products;
+-- Such a trigger created while a job runs: rows it changes may have been
+-- filled from the values before its change, so the job fails.
+SELECT pg_advisory_lock(4242);
+SELECT colmig.add_column('products', 'later_worth', 'int', backfill_expr => 'gate(qty)',
+                         batch_size => 100) AS job_late \gset
+SELECT wait_until('SELECT worker_at_gate()');
+CREATE TRIGGER "~late" BEFORE UPDATE ON products FOR EACH ROW EXECUTE FUNCTION touch();
+SELECT pg_advisory_unlock(4242);
+SELECT try(format('SELECT colmig.wait(%s)', :job_late));
+DROP TRIGGER "~late" ON products;
 
 -- 4. An expression that raises for some row never makes the application's
 --    write fail: the row is written with the column NULL (the server log
@@ -93,9 +116,9 @@ SELECT wait_until(format($$SELECT phase = 'backfill' FROM colmig.jobs WHERE job_
 SET statement_timeout = '200ms';
 SELECT try('INSERT INTO products (id, price, qty) VALUES (7003, 10, 1)');
 RESET statement_timeout;
+SELECT colmig.cancel(:job_slow);
 SELECT pg_advisory_unlock(4242);
 SELECT try(format('SELECT colmig.wait(%s)', :job_raises));
-SELECT colmig.cancel(:job_slow);
 SELECT colmig.wait(:job_slow);
 SELECT count(*) AS row_7003 FROM products WHERE id = 7003;
 DROP FUNCTION slow_for(int);
@@ -121,7 +144,71 @@ SELECT wait_until('SELECT worker_at_gate()');
 ALTER TABLE rules ADD CONSTRAINT small_x CHECK (x < 1000) NOT VALID;
 SELECT pg_advisory_unlock(4242);
 SELECT try(format('SELECT colmig.wait(%s)', :job_checked));
-DROP TABLE rules;
+SELECT pg_advisory_lock(4242);
+SELECT colmig.add_column('rules', 'y', 'int',
+                         backfill_expr => 'gate(CASE WHEN id > 1000 THEN 1 ELSE id END)',
+                         batch_size => 100) AS job_unique \gset
+SELECT wait_until('SELECT worker_at_gate()');
+ALTER TABLE rules ADD CONSTRAINT unique_y UNIQUE (y) DEFERRABLE INITIALLY IMMEDIATE;
+SELECT pg_advisory_unlock(4242);
+SELECT try(format('SELECT colmig.wait(%s)', :job_unique));
+CREATE TABLE allowed (z int PRIMARY KEY);
+INSERT INTO allowed SELECT generate_series(1, 1500);
+SELECT pg_advisory_lock(4242);
+SELECT colmig.add_column('rules', 'z', 'int', backfill_expr => 'gate(v)',
+                         batch_size => 100) AS job_fk \gset
+SELECT wait_until('SELECT worker_at_gate()');
+ALTER TABLE rules ADD CONSTRAINT z_allowed FOREIGN KEY (z) REFERENCES allowed NOT VALID;
+SELECT pg_advisory_unlock(4242);
+SELECT try(format('SELECT colmig.wait(%s)', :job_fk));
+DROP TABLE rules, allowed;
+
+-- 6. No writing session decides what the owner's code resolves or how it
+--    reads values: the fill trigger evaluates with the creator's settings
+--    (search_path with pg_temp last, TimeZone, DateStyle, ...), as the
+--    batches do. A writer whose search_path puts its own schema first, with
+--    a function of the name the owner's function calls, runs none of its
+--    code as the owner; one in another time zone gets the same day.
+CREATE TABLE stamps (id int PRIMARY KEY, at timestamptz NOT NULL);
+INSERT INTO stamps SELECT g, '2026-06-01 00:30+00'::timestamptz + g * interval '1 minute'
+  FROM generate_series(1, 1000) g;
+GRANT INSERT ON stamps TO colmig_app;
+CREATE FUNCTION helper(i int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT i * 2';
+CREATE FUNCTION calc(i int) RETURNS int LANGUAGE plpgsql AS 'BEGIN RETURN helper(i); END';
+CREATE SCHEMA writers AUTHORIZATION colmig_app;
+CREATE TABLE loot (who text);
+GRANT INSERT ON loot TO PUBLIC;
+SET ROLE colmig_app;
+CREATE FUNCTION writers.helper(i int) RETURNS int LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO public.loot VALUES (current_user); RETURN -1; END $$;
+RESET ROLE;
+SET TimeZone = 'Asia/Tokyo';
+SELECT pg_advisory_lock(4242);
+SELECT colmig.add_column('stamps', 'doubled', 'int', backfill_expr => 'gate(calc(id))',
+                         batch_size => 100) AS job_doubled \gset
+SELECT colmig.add_column('stamps', 'day', 'date', backfill_expr => 'gate(at::date)',
+                         batch_size => 100) AS job_day \gset
+RESET TimeZone;
+SELECT wait_until(format($$SELECT count(*) = 2 FROM colmig.jobs
+                            WHERE job_id IN (%s, %s) AND phase = 'backfill'$$,
+                         :job_doubled, :job_day));
+SET ROLE colmig_app;
+SET search_path = writers, public;
+SET TimeZone = 'America/Los_Angeles';
+INSERT INTO public.stamps VALUES (2001, '2026-06-01 02:00+00');
+RESET TimeZone;
+RESET search_path;
+RESET ROLE;
+SELECT pg_advisory_unlock(4242);
+SELECT colmig.wait(:job_doubled), colmig.wait(:job_day);
+SELECT count(*) FILTER (WHERE doubled = id * 2) AS doubled_right,
+       count(*) FILTER (WHERE day = (at AT TIME ZONE 'Asia/Tokyo')::date) AS creators_day,
+       count(*) AS rows
+  FROM stamps;
+SELECT count(*) AS code_run_for_the_writer FROM loot;
+DROP TABLE stamps, loot;
+DROP FUNCTION calc(int), helper(int);
+DROP SCHEMA writers CASCADE;
 
 DROP TABLE products, audit;
 DROP FUNCTION touch(), audit_row(), round_price();

@@ -115,6 +115,17 @@ SELECT colmig.add_column('items', 'unclaimed', 'int', batch_size => 100,
     backfill_expr => 'release_claims(weight)') AS job_unclaimed \gset
 SELECT try(format('SELECT colmig.wait(%s)', :job_unclaimed));
 
+-- No role can freeze a job by taking its advisory lock first: the claim
+-- is a kind of advisory lock no SQL function takes.
+BEGIN;
+SELECT colmig.add_column('items', 'unfrozen', 'int', backfill_expr => 'weight')
+    AS job_unfrozen \gset
+SELECT pg_advisory_lock(colmig.job_lock_class(), :job_unfrozen::int);
+SELECT pg_advisory_lock(:job_unfrozen::bigint);
+COMMIT;
+SELECT colmig.wait(:job_unfrozen, '60s');
+SELECT pg_advisory_unlock_all();
+
 -- Outside its run window a job waits before its first step, and says why.
 SELECT colmig.add_column('items', 'later', 'int', backfill_expr => 'weight',
                          window_start => date_trunc('minute', localtime + interval '2 hours')::time,
@@ -178,10 +189,32 @@ SELECT state, phase, start_at > now() AS in_the_future, started_at IS NULL AS no
   FROM colmig.progress WHERE job_id = :job_tonight;
 SELECT count(*) AS tonight_columns FROM pg_attribute
  WHERE attrelid = 'items'::regclass AND attname = 'tonight';
+-- No worker waits idle for it meanwhile (a worker slot is for jobs that
+-- run): the launcher starts one when its time comes.
+SELECT wait_until($$SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity
+                                        WHERE backend_type = 'colmig worker')$$);
 -- run_pending() is harmless on a server that preloads colmig.
 SELECT colmig.run_pending() >= 0 AS run_pending_ok;
 SELECT colmig.cancel(:job_tonight);
 SELECT colmig.wait(:job_tonight);
+
+-- A batch whose rows are slow to compute ends at the next page once it has
+-- held its row locks three times colmig.batch_target_duration, and commits
+-- what it did, even with a large fixed batch_size: the application never
+-- waits behind a batch of slow rows for long.
+CREATE TABLE wide (id int PRIMARY KEY, pad text NOT NULL);
+INSERT INTO wide SELECT g, repeat('w', 1500) FROM generate_series(1, 300) g;
+CREATE FUNCTION slow_id(i int) RETURNS int LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_sleep(0.01); RETURN i; END $$;
+SELECT colmig.add_column('wide', 'same_id', 'int', backfill_expr => 'slow_id(id)',
+                         batch_size => 1000) AS job_wide \gset
+SELECT wait_until(format('SELECT rows_done > 0 FROM colmig.jobs WHERE job_id = %s', :job_wide));
+SELECT rows_done < 300 AS first_batches_committed_early FROM colmig.jobs
+ WHERE job_id = :job_wide;
+SELECT colmig.wait(:job_wide);
+SELECT count(*) FILTER (WHERE same_id = id) AS filled FROM wide;
+DROP TABLE wide;
+DROP FUNCTION slow_id(int);
 
 DROP SCHEMA hijack CASCADE;
 DROP TABLE items;

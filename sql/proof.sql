@@ -101,6 +101,41 @@ SELECT count(*) FILTER (WHERE a = v + 1 AND b = v + 2) AS both_right, count(*) A
   FROM shared;
 DROP TABLE shared;
 
+-- 5. The fill trigger renamed by the table's owner: it is still the job's
+--    (known by what it runs, not by its name), its row changed, so the
+--    sweep begins again, and the job still removes it at the end.
+CREATE TABLE renamed (id int PRIMARY KEY, v int NOT NULL);
+INSERT INTO renamed SELECT g, g FROM generate_series(1, 2000) g;
+SELECT pg_advisory_lock(4242);
+SELECT colmig.add_column('renamed', 'w', 'int', backfill_expr => 'gate(v)',
+                         batch_size => 100) AS job_renamed \gset
+SELECT wait_until('SELECT worker_at_gate()');
+DO $$ BEGIN
+    EXECUTE format('ALTER TRIGGER %I ON renamed RENAME TO innocent',
+                   (SELECT tgname FROM pg_trigger WHERE tgrelid = 'renamed'::regclass));
+END $$;
+SELECT pg_advisory_unlock(4242);
+SELECT colmig.wait(:job_renamed);
+SELECT count(*) AS triggers_left FROM pg_trigger WHERE tgrelid = 'renamed'::regclass;
+SELECT count(*) FILTER (WHERE w = v) AS filled FROM renamed;
+DROP TABLE renamed;
+
+-- 6. A colmig check that arrives without a live job of that table (from a
+--    dump, or copied by CREATE TABLE ... (LIKE t INCLUDING ALL) while a job
+--    ran) is dropped as it arrives, by ALTER TABLE or CREATE TABLE alike:
+--    no job would ever remove it.
+CREATE TABLE stray (id int);
+ALTER TABLE stray ADD CONSTRAINT colmig_999_not_null
+    CHECK (id IS NOT NULL AND colmig.check_of_job(999)) NOT VALID;
+CREATE TABLE copied (id int,
+    CONSTRAINT colmig_998_not_null CHECK (id IS NOT NULL AND colmig.check_of_job(998)));
+-- A check of that name that is not colmig's (it does not call
+-- colmig.check_of_job()) is left alone.
+CREATE TABLE lookalike (id int, CONSTRAINT colmig_997_not_null CHECK (id IS NOT NULL));
+SELECT conrelid::regclass AS table_, conname FROM pg_constraint
+ WHERE conname LIKE 'colmig%' ORDER BY 1;
+DROP TABLE stray, copied, lookalike;
+
 DROP TABLE secrets, parents CASCADE;
 DROP TABLE watched;
 DROP ROLE colmig_rls_owner;

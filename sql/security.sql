@@ -97,6 +97,27 @@ SELECT colmig.wait(:job_unicode);
 SELECT "größe_名前" FROM alice_space.target ORDER BY id;
 RESET ROLE;
 
+-- A table that changes owner under a job: the job acted as the owner the
+-- table had, and that role's rights are not the job's any more. It fails
+-- at its next step or batch (42501), and its helpers still go: removing
+-- them needs no role's rights.
+SET ROLE colmig_alice;
+CREATE TABLE alice_space.handed_over (id int PRIMARY KEY, v int);
+INSERT INTO alice_space.handed_over SELECT g, g FROM generate_series(1, 2000) g;
+RESET ROLE;
+SELECT pg_advisory_lock(4242);
+SET ROLE colmig_alice;
+SELECT colmig.add_column('alice_space.handed_over', 'w', 'int', backfill_expr => 'gate(v)',
+                         not_null => true, batch_size => 100) AS job_handed \gset
+RESET ROLE;
+SELECT wait_until('SELECT worker_at_gate()');
+ALTER TABLE alice_space.handed_over OWNER TO colmig_bob;
+SELECT pg_advisory_unlock(4242);
+SELECT try(format('SELECT colmig.wait(%s)', :job_handed));
+SELECT wait_until(format('SELECT NOT cleanup_needed FROM colmig.jobs WHERE job_id = %s',
+                         :job_handed));
+SELECT count(*) AS helpers_left FROM pg_trigger WHERE tgrelid = 'alice_space.handed_over'::regclass;
+
 DROP SCHEMA alice_space CASCADE;
 DROP FUNCTION superuser_only(int);
 DROP ROLE colmig_alice, colmig_bob, colmig_watcher;

@@ -1,6 +1,7 @@
 // colmig.add_column(): validates everything in the caller's session,
 // stores the job with its analysed expressions and what they depend on,
 // and wakes the launcher once the caller commits.
+#include "core/evaluation_settings.hpp"
 #include "core/plan.hpp"
 
 #include "api/catalog_access.hpp"
@@ -170,11 +171,31 @@ Analysis analyse(const Request &request, const api::TargetTable &table) {
   if (analysis.needs_backfill) {
     (void)api::resolve_type(request.column, request.type_text, true);
     api::check_rows_updatable(table);
-    api::notice_triggers_after_fill(table);
+    api::check_triggers(table, request.fire_triggers);
+    if (request.not_null && !analysis.default_value)
+      pg::call([&] {
+        ereport(NOTICE,
+                (errmsg("the column will be NOT NULL without a default"),
+                 errdetail("Once the job is done, an INSERT that does not set the column "
+                           "fails; until then the fill trigger sets it."),
+                 errhint("Give default_expr too if the application does not set it.")));
+      });
   } else if (analysis.default_value) {
     api::check_fast_default(*analysis.default_value, request.column, request.not_null);
   }
   return analysis;
+}
+
+// The caller's values of the settings the expression is evaluated with.
+core::EvaluationSettings current_settings() {
+  core::EvaluationSettings settings;
+  for (std::size_t i = 0; i < core::kEvaluationSettings.size(); ++i) {
+    const char *name = core::kEvaluationSettings[i];
+    settings[i] = pg::call([&] { return GetConfigOption(name, false, false); });
+  }
+  settings[core::kSearchPathSetting] =
+      core::with_temp_schema_last(settings[core::kSearchPathSetting]);
+  return settings;
 }
 
 pg::Param optional_text(const std::optional<api::AnalysedExpression> &expr) {
@@ -183,27 +204,32 @@ pg::Param optional_text(const std::optional<api::AnalysedExpression> &expr) {
 
 std::int64_t insert_job(const Request &request, const api::TargetTable &table,
                         const Analysis &analysis, Oid owner,
-                        const std::string &search_path) {
+                        const core::EvaluationSettings &settings) {
   const api::AnalysedExpression *fill = analysis.fill();
   pg::execute(
       R"sql(
 INSERT INTO colmig.jobs (relid, relation, column_name, column_type, default_expr,
                          backfill_expr, default_node, fill_node, default_volatile,
                          not_null, batch_size, owner, throttle, fire_triggers,
-                         window_start, window_end, start_at, search_path)
+                         window_start, window_end, start_at, settings)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
         make_time(($15 / 60)::int % 24, $15 % 60, 0),
-        make_time(($16 / 60)::int % 24, $16 % 60, 0), $17, $18)
+        make_time(($16 / 60)::int % 24, $16 % 60, 0), $17,
+        ARRAY[$18, $19, $20, $21, $22, $23])
 RETURNING job_id)sql",
-      {pg::oid_param(table.relid), pg::text_param(table.qualified_name),
-       pg::text_param(request.column), pg::text_param(analysis.type.sql_name),
-       pg::text_param(request.default_expr), pg::text_param(request.backfill_expr),
+      {pg::oid_param(table.relid),
+       pg::text_param(table.qualified_name),
+       pg::text_param(request.column),
+       pg::text_param(analysis.type.sql_name),
+       pg::text_param(request.default_expr),
+       pg::text_param(request.backfill_expr),
        optional_text(analysis.default_value),
        fill ? pg::text_param(fill->node) : pg::null_param(TEXTOID),
        pg::bool_param(analysis.default_value && analysis.default_value->is_volatile),
        pg::bool_param(request.not_null),
        request.batch_size ? pg::int4_param(*request.batch_size) : pg::null_param(INT4OID),
-       pg::oid_param(owner), pg::bool_param(request.throttle),
+       pg::oid_param(owner),
+       pg::bool_param(request.throttle),
        pg::bool_param(request.fire_triggers),
        request.window_start ? pg::int4_param(static_cast<std::int32_t>(
                                   *request.window_start / kMicrosecondsPerMinute))
@@ -213,7 +239,12 @@ RETURNING job_id)sql",
                           : pg::null_param(INT4OID),
        request.start_at ? pg::timestamptz_param(*request.start_at)
                         : pg::null_param(TIMESTAMPTZOID),
-       pg::text_param(search_path)});
+       pg::text_param(settings[0]),
+       pg::text_param(settings[1]),
+       pg::text_param(settings[2]),
+       pg::text_param(settings[3]),
+       pg::text_param(settings[4]),
+       pg::text_param(settings[5])});
   return *pg::get_int64(0, 0);
 }
 
@@ -228,14 +259,13 @@ COLMIG_SQL_FUNCTION(colmig_add_column) {
   // and what the worker and the fill trigger run is what was analysed.
   const Analysis analysis = analyse(request, table);
   Oid owner = table_owner(table.relid);
-  const std::string search_path =
-      pg::call([] { return GetConfigOption("search_path", false, false); });
+  const core::EvaluationSettings settings = current_settings();
 
   std::int64_t job_id = 0;
   {
     api::CatalogAccess catalog;
     check_no_active_job(table, request.column);
-    job_id = insert_job(request, table, analysis, owner, search_path);
+    job_id = insert_job(request, table, analysis, owner, settings);
     for (const auto *expr : {analysis.default_value ? &*analysis.default_value : nullptr,
                              analysis.backfill ? &*analysis.backfill : nullptr})
       if (expr != nullptr)

@@ -86,11 +86,45 @@ SELECT c.conname::text, c.conrelid::int8,
 
 } // namespace
 
+// Whether the dropping command said CASCADE: then what depends on what it
+// drops goes too, as PostgreSQL drops a column default, and the jobs using
+// it fail; without, the drop is refused, as PostgreSQL refuses it.
+bool drops_with_cascade(const Node *command) {
+  if (command == nullptr)
+    return false;
+  if (IsA(command, DropStmt))
+    return reinterpret_cast<const DropStmt *>(command)->behavior == DROP_CASCADE;
+  if (IsA(command, DropOwnedStmt))
+    return reinterpret_cast<const DropOwnedStmt *>(command)->behavior == DROP_CASCADE;
+  if (IsA(command, AlterTableStmt)) {
+    const ListCell *cell;
+    foreach (cell, reinterpret_cast<const AlterTableStmt *>(command)->cmds)
+      if (lfirst_node(AlterTableCmd, cell)->behavior == DROP_CASCADE)
+        return true;
+  }
+  return false;
+}
+
 COLMIG_SQL_FUNCTION(colmig_protect_job_dependencies) {
   require_event_trigger(fcinfo, "colmig.protect_job_dependencies");
   // DROP EXTENSION colmig itself takes colmig.jobs along.
   if (!catalog::extension_installed())
     PG_RETURN_VOID();
+  const auto *event = reinterpret_cast<EventTriggerData *>(fcinfo->context);
+  if (drops_with_cascade(event->parsetree)) {
+    std::uint64_t failed = 0;
+    {
+      api::CatalogAccess catalog;
+      failed = catalog::fail_jobs_using_dropped_objects();
+    }
+    if (failed > 0) {
+      const std::string message = "colmig: " + std::to_string(failed) +
+                                  " job(s) failed: they use what this DROP ... CASCADE "
+                                  "dropped";
+      pg::call([&] { ereport(NOTICE, (errmsg_internal("%s", message.c_str()))); });
+    }
+    PG_RETURN_VOID();
+  }
   std::optional<catalog::UsedObject> used;
   {
     api::CatalogAccess catalog;
@@ -102,8 +136,10 @@ COLMIG_SQL_FUNCTION(colmig_protect_job_dependencies) {
                   std::to_string(used->job_id) + " uses it",
               "The job's expressions were analysed when it was created and call it by "
               "its identity, as a column default would.",
-              "Wait for the job to finish, or cancel it with colmig.cancel(" +
-                  std::to_string(used->job_id) + ").");
+              "Wait for the job to finish, cancel it with colmig.cancel(" +
+                  std::to_string(used->job_id) +
+                  "), or drop with CASCADE, which fails "
+                  "the job.");
   PG_RETURN_VOID();
 }
 

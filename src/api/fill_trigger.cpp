@@ -21,6 +21,9 @@
 // per session and trigger and evaluated over the row directly, as
 // PostgreSQL evaluates a generated column. A relcache invalidation of the
 // table (ALTER TABLE, VACUUM, ANALYZE) makes the next row compile it again.
+#include "core/evaluation_settings.hpp"
+
+#include "pg/fill_errors.hpp"
 #include "pg/fill_expression.hpp"
 #include "pg/guard.hpp"
 
@@ -35,14 +38,19 @@ extern "C" {
 #include "utils/inval.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/resowner.h"
 }
 
 namespace {
 
-// The trigger arguments, in the order pg/fill_trigger_catalog.cpp gives them.
-enum TriggerArgument { kJobId, kAttnum, kOwner, kExpression, kArgumentCount };
+// The trigger arguments, in the order pg/fill_trigger_catalog.cpp gives
+// them: then the values of core::kEvaluationSettings, in their order.
+enum TriggerArgument { kJobId, kAttnum, kOwner, kExpression, kFirstSetting };
+constexpr int kArgumentCount =
+    kFirstSetting + static_cast<int>(colmig::core::kEvaluationSettings.size());
 
 struct CompiledFill {
   Oid trigger_oid; // hash key
@@ -51,6 +59,9 @@ struct CompiledFill {
   // Evaluations under way. An ExprState is not reentrant: an expression
   // that writes to its own table fires the trigger again inside itself.
   int active;
+  // Calls of the trigger holding this entry (compiling or evaluating): an
+  // invalidation meanwhile must not free it under them.
+  int pinned;
   MemoryContext memory;
   AttrNumber attnum;
   Oid owner;
@@ -61,16 +72,33 @@ struct CompiledFill {
 
 HTAB *compiled_fills = nullptr;
 
-void forget_relation(Datum, Oid relid) {
+// Forgets what was compiled for `relid` (InvalidOid: for every table).
+// An entry not in use is freed at once: the trigger it was for may be gone
+// for good (its job ended), and a pooled session must not keep it.
+void forget(Oid relid) {
   if (compiled_fills == nullptr)
     return;
   HASH_SEQ_STATUS scan;
   hash_seq_init(&scan, compiled_fills);
   for (auto *entry = static_cast<CompiledFill *>(hash_seq_search(&scan));
-       entry != nullptr; entry = static_cast<CompiledFill *>(hash_seq_search(&scan)))
-    if (relid == InvalidOid || entry->relid == relid)
-      entry->valid = false;
+       entry != nullptr; entry = static_cast<CompiledFill *>(hash_seq_search(&scan))) {
+    if (relid != InvalidOid && entry->relid != relid)
+      continue;
+    entry->valid = false;
+    if (entry->active == 0 && entry->pinned == 0) {
+      if (entry->memory != nullptr)
+        MemoryContextDelete(entry->memory);
+      (void)hash_search(compiled_fills, &entry->trigger_oid, HASH_REMOVE, nullptr);
+    }
+  }
 }
+
+void forget_relation(Datum, Oid relid) { forget(relid); }
+
+// A function the expression calls was replaced (CREATE OR REPLACE): an SQL
+// function inlined into the compiled expression would otherwise keep its
+// old body in this session.
+void forget_functions(Datum, int, uint32) { forget(InvalidOid); }
 
 HTAB *fill_table() {
   if (compiled_fills == nullptr) {
@@ -81,6 +109,7 @@ HTAB *fill_table() {
     compiled_fills = hash_create("colmig fill triggers", 16, &control,
                                  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
     CacheRegisterRelcacheCallback(forget_relation, 0);
+    CacheRegisterSyscacheCallback(PROCOID, forget_functions, 0);
   }
   return compiled_fills;
 }
@@ -95,13 +124,8 @@ void compile(CompiledFill *entry, MemoryContext parent, Relation rel, char **arg
   TupleDesc desc = CreateTupleDescCopy(RelationGetDescr(rel));
   entry->attnum = static_cast<AttrNumber>(pg_strtoint32(args[kAttnum]));
   entry->owner = static_cast<Oid>(strtoul(args[kOwner], nullptr, 10));
-  if (entry->attnum <= 0 || entry->attnum > desc->natts ||
-      TupleDescAttr(desc, entry->attnum - 1)->attisdropped)
-    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
-                    errmsg("the column colmig job %s fills was dropped from \"%s\"",
-                           args[kJobId], RelationGetRelationName(rel))));
-  Expr *expr =
-      colmig::pg::load_fill_expression(args[kExpression], rel, "the job's expression");
+  Expr *expr = colmig::pg::load_fill_expression(args[kExpression], rel, entry->attnum,
+                                                args[kJobId]);
   entry->expression = colmig::pg::compile_fill_expression(expr);
   entry->econtext = CreateStandaloneExprContext();
   entry->slot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
@@ -109,12 +133,35 @@ void compile(CompiledFill *entry, MemoryContext parent, Relation rel, char **arg
   entry->valid = true;
 }
 
-// Evaluates the expression over `row` as the job's owner and returns the
-// filled row, allocated in the current memory context.
-HeapTuple fill(CompiledFill *entry, TupleDesc desc, HeapTuple row) {
+// Gives the session the job's evaluation settings where its own differ
+// (usually none does, and nothing is set). Returns the GUC nest level to
+// pop afterwards, or -1.
+int apply_job_settings(char **values) {
+  int nest_level = -1;
+  for (std::size_t i = 0; i < colmig::core::kEvaluationSettings.size(); ++i) {
+    const char *name = colmig::core::kEvaluationSettings[i];
+    const char *value = values[kFirstSetting + i];
+    const char *now = GetConfigOption(name, false, false);
+    if (now != nullptr && strcmp(now, value) == 0)
+      continue;
+    if (nest_level < 0)
+      nest_level = NewGUCNestLevel();
+    (void)set_config_option(name, value, PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SAVE, true,
+                            0, false);
+  }
+  return nest_level;
+}
+
+// Evaluates the expression over `row` as the job's owner, with the job's
+// settings (search_path among them: the writing session must not decide
+// what the owner's functions resolve), and returns the filled row,
+// allocated in the current memory context.
+HeapTuple fill(CompiledFill *entry, TupleDesc desc, HeapTuple row, char **args) {
   ResetExprContext(entry->econtext);
   ExecStoreHeapTuple(row, entry->slot, false);
   entry->econtext->ecxt_scantuple = entry->slot;
+  // The subtransaction around the caller undoes these after an error.
+  const int nest_level = apply_job_settings(args);
   Oid saved_user;
   int saved_context;
   GetUserIdAndSecContext(&saved_user, &saved_context);
@@ -127,6 +174,8 @@ HeapTuple fill(CompiledFill *entry, TupleDesc desc, HeapTuple row) {
   Datum value = ExecEvalExprSwitchContext(entry->expression, entry->econtext, &is_null);
   --entry->active;
   SetUserIdAndSecContext(saved_user, saved_context);
+  if (nest_level >= 0)
+    AtEOXact_GUC(false, nest_level);
   int column = entry->attnum;
   HeapTuple filled = heap_modify_tuple_by_cols(row, desc, 1, &column, &value, &is_null);
   ExecClearTuple(entry->slot);
@@ -140,7 +189,7 @@ HeapTuple compile_and_fill(CompiledFill *entry, TriggerData *data, HeapTuple row
     // Fired from inside its own expression: a private copy, for this row.
     CompiledFill nested = {};
     compile(&nested, CurrentMemoryContext, data->tg_relation, args);
-    HeapTuple filled = fill(&nested, desc, row);
+    HeapTuple filled = fill(&nested, desc, row, args);
     MemoryContextDelete(nested.memory);
     return filled;
   }
@@ -150,7 +199,7 @@ HeapTuple compile_and_fill(CompiledFill *entry, TriggerData *data, HeapTuple row
     entry->memory = nullptr;
     compile(entry, CacheMemoryContext, data->tg_relation, args);
   }
-  return fill(entry, desc, row);
+  return fill(entry, desc, row, args);
 }
 
 // Errors that are no fault of the expression end the application's
@@ -166,6 +215,7 @@ HeapTuple fill_or_leave(CompiledFill *entry, TriggerData *data, HeapTuple row) {
   MemoryContext caller_context = CurrentMemoryContext;
   ResourceOwner caller_owner = CurrentResourceOwner;
   const int active_before = entry->active;
+  const int pinned_before = entry->pinned++;
   HeapTuple result = row;
   BeginInternalSubTransaction(nullptr);
   MemoryContextSwitchTo(caller_context);
@@ -175,6 +225,7 @@ HeapTuple fill_or_leave(CompiledFill *entry, TriggerData *data, HeapTuple row) {
     ReleaseCurrentSubTransaction();
     MemoryContextSwitchTo(caller_context);
     CurrentResourceOwner = caller_owner;
+    entry->pinned = pinned_before;
   }
   PG_CATCH();
   {
@@ -185,11 +236,14 @@ HeapTuple fill_or_leave(CompiledFill *entry, TriggerData *data, HeapTuple row) {
     MemoryContextSwitchTo(caller_context);
     CurrentResourceOwner = caller_owner;
     entry->active = active_before;
+    entry->pinned = pinned_before;
     // Compiled again for the next row: nothing of a failed evaluation
     // (state a called function cached) is trusted.
     entry->valid = false;
     if (passes_through(error->sqlerrcode))
       ReThrowError(error);
+    // The row may lie behind the sweep: the proof must hear of it.
+    colmig::pg::note_fill_error(data->tg_trigger->tgoid);
     ereport(LOG,
             (errmsg("colmig: the fill trigger of job %s left column %s of a row of "
                     "\"%s\" NULL: %s",
@@ -239,6 +293,7 @@ Datum fill_column_c(FunctionCallInfo fcinfo) {
     entry->memory = nullptr;
     entry->valid = false;
     entry->active = 0;
+    entry->pinned = 0;
   }
   return PointerGetDatum(fill_or_leave(entry, data, row));
 }

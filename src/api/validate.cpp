@@ -237,23 +237,36 @@ void check_rows_updatable_c(Oid relid) {
   relation_close(rel, NoLock);
 }
 
-void notice_triggers_after_fill_c(Oid relid) {
+void check_triggers_c(Oid relid, bool fire_triggers) {
   Relation rel = relation_open(relid, AccessShareLock);
   TriggerDesc *triggers = rel->trigdesc;
   for (int i = 0; triggers != nullptr && i < triggers->numtriggers; ++i) {
     const Trigger &trigger = triggers->triggers[i];
+    if (trigger.tgisinternal)
+      continue;
     const bool before_row =
         TRIGGER_FOR_ROW(trigger.tgtype) && TRIGGER_FOR_BEFORE(trigger.tgtype) &&
         (TRIGGER_FOR_INSERT(trigger.tgtype) || TRIGGER_FOR_UPDATE(trigger.tgtype));
-    if (before_row && !trigger.tgisinternal &&
-        colmig::core::fires_after_fill_trigger(trigger.tgname))
-      ereport(NOTICE,
-              (errmsg("trigger \"%s\" of \"%s\" fires after colmig's fill trigger",
+    if (before_row && colmig::core::fires_after_fill_trigger(trigger.tgname))
+      ereport(ERROR,
+              (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+               errmsg("trigger \"%s\" of \"%s\" would fire after colmig's fill trigger",
                       trigger.tgname, RelationGetRelationName(rel)),
                errdetail("PostgreSQL fires BEFORE row triggers in the order of their "
-                         "names; colmig's is named \"%s...\", so rows this trigger "
-                         "changes are filled from the values before its change.",
-                         colmig::core::kFillTriggerPrefix.data())));
+                         "names, and colmig's is named \"%s...\": rows this trigger "
+                         "changes would be filled from the values before its change.",
+                         colmig::core::kFillTriggerPrefix.data()),
+               errhint("Rename the trigger so that its name sorts before \"%s\".",
+                       colmig::core::kFillTriggerPrefix.data())));
+    if (fire_triggers && TRIGGER_FOR_ROW(trigger.tgtype) &&
+        (trigger.tgnewtable != nullptr || trigger.tgoldtable != nullptr))
+      ereport(
+          ERROR,
+          (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+           errmsg("fire_triggers cannot fire trigger \"%s\" of \"%s\": it uses "
+                  "transition tables",
+                  trigger.tgname, RelationGetRelationName(rel)),
+           errdetail("A batch is no statement: it has no transition tables to give.")));
   }
   relation_close(rel, NoLock);
 }
@@ -304,8 +317,8 @@ void check_rows_updatable(const TargetTable &table) {
   pg::call([&] { check_rows_updatable_c(table.relid); });
 }
 
-void notice_triggers_after_fill(const TargetTable &table) {
-  pg::call([&] { notice_triggers_after_fill_c(table.relid); });
+void check_triggers(const TargetTable &table, bool fire_triggers) {
+  pg::call([&] { check_triggers_c(table.relid, fire_triggers); });
 }
 
 } // namespace colmig::api

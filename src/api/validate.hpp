@@ -60,9 +60,10 @@ void check_fast_default(const AnalysedExpression &default_value,
 // Batches UPDATE rows: a table that publishes updates needs a replica
 // identity (55000, as PostgreSQL's own UPDATE would raise).
 void check_rows_updatable(const TargetTable &table);
-// NOTICEs for BEFORE row triggers of the table that fire after colmig's
-// fill trigger (PostgreSQL fires them in name order), so their changes to
-// a row come after the fill.
-void notice_triggers_after_fill(const TargetTable &table);
+// The table's triggers let a backfill work: no BEFORE row trigger fires
+// after colmig's fill trigger (PostgreSQL fires them in name order, and
+// its changes to a row would come after the fill), and with
+// `fire_triggers` none needs transition tables. 0A000 otherwise.
+void check_triggers(const TargetTable &table, bool fire_triggers);
 
 } // namespace colmig::api

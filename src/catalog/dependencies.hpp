@@ -29,6 +29,11 @@ struct UsedObject {
 };
 std::optional<UsedObject> dropped_object_in_use();
 
+// Fails the unfinished jobs that use what the current DROP ... CASCADE
+// dropped, as a cascading drop drops a column default that uses it.
+// Returns how many.
+std::uint64_t fail_jobs_using_dropped_objects();
+
 // Forgets what a finished job used.
 void forget_dependencies(std::int64_t job_id);
 

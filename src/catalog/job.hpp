@@ -3,6 +3,7 @@
 // caller decides what commits together (a batch commits its rows and the
 // cursor in one transaction).
 #pragma once
+#include "core/evaluation_settings.hpp"
 #include "core/job_state.hpp"
 #include "core/plan.hpp"
 
@@ -39,9 +40,9 @@ struct Job {
   std::optional<int> window_start_minute;
   std::optional<int> window_end_minute;
   Oid owner = InvalidOid;
-  // The creator's search_path: only for what looks names up at run time
-  // (functions the expression calls, triggers), never for the job's SQL.
-  std::string search_path;
+  // The creator's settings the expression is evaluated with (never used
+  // to parse anything of the job's).
+  core::EvaluationSettings settings;
   core::JobState state = core::JobState::queued;
   std::string phase;
   bool cleanup_needed = false;
@@ -50,6 +51,9 @@ struct Job {
   TransactionId fill_trigger_xmin = InvalidTransactionId;
   Oid sweep_filenode = InvalidOid;
   int sweep_restarts = 0;
+  // The fill trigger's error count when the sweep began (pg/fill_errors).
+  std::optional<std::int64_t> fill_error_epoch;
+  std::optional<std::int64_t> fill_error_count;
   std::int64_t cursor_page = 0;
   std::optional<std::int64_t> end_page;
   std::int64_t rows_done = 0;
@@ -92,7 +96,13 @@ void record_fill_trigger(std::int64_t job_id, AttrNumber attnum, Oid trigger,
                          TransactionId trigger_xmin);
 // What the sweep's proof rests on: the relfilenode and the fill trigger's
 // row version at its start. `restart` counts a new start after a rewrite.
-void begin_sweep(std::int64_t job_id, Oid filenode, TransactionId trigger_xmin,
+struct SweepBaseline {
+  Oid filenode;
+  TransactionId trigger_xmin;
+  std::optional<std::int64_t> fill_error_epoch;
+  std::optional<std::int64_t> fill_error_count;
+};
+void begin_sweep(std::int64_t job_id, const SweepBaseline &baseline,
                  std::int64_t end_page, bool restart);
 void advance_cursor(std::int64_t job_id, std::int64_t cursor_page,
                     std::int64_t rows_added, std::int64_t batch_rows);

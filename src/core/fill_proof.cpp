@@ -29,8 +29,15 @@ ProofJudgement judge_proof(ProofPoint point, const ProofObservation &seen,
   if (seen.has_children)
     return broken("the table got inheritance children, whose rows the job does not "
                   "fill");
+  if (seen.triggers_after_fill)
+    return broken("a BEFORE trigger of the table fires after its fill trigger, so rows "
+                  "it changes were filled from the values before its change");
   if (point == ProofPoint::sweep && seen.rewritten)
     return restart("the table was rewritten while the sweep ran", restarts_so_far);
+  if (seen.fill_errors)
+    return restart("its fill trigger could not fill rows written since the sweep began "
+                   "(the server log says why)",
+                   restarts_so_far);
   if (seen.trigger == TriggerCondition::changed)
     return restart("its fill trigger was changed (disabled and enabled again?) since "
                    "the sweep began",

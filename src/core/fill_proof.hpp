@@ -11,6 +11,10 @@
 //  - the fill trigger stopped firing for a while (disabled and enabled
 //    again: its catalog row changed): rows written then may be NULL
 //    anywhere; the sweep starts again;
+//  - the fill trigger could not fill some row it fired for (the expression
+//    raised there; the application's write went through with the column
+//    NULL): that row may lie anywhere too; the sweep starts again, and
+//    meets the row (and the error) itself;
 //  - the fill trigger is gone or does not fire now: rows written from now
 //    on would not be filled; the job fails;
 //  - the table got inheritance children: their rows are not filled; the
@@ -35,7 +39,10 @@ enum class ProofPoint {
 struct ProofObservation {
   bool rewritten = false; // relfilenode differs from the sweep's baseline
   TriggerCondition trigger = TriggerCondition::intact;
+  // The fill trigger left rows NULL (errors) since the sweep began.
+  bool fill_errors = false;
   bool has_children = false;
+  bool triggers_after_fill = false;
 };
 
 enum class ProofVerdict { holds, restart_sweep, broken };

@@ -48,9 +48,27 @@ bool check_var(Node *node, void *context) {
 
 } // namespace
 
-Expr *load_fill_expression(const char *stored, Relation rel, const char *what) {
+Expr *load_fill_expression(const char *stored, Relation rel, AttrNumber target,
+                           const char *job) {
+  TupleDesc desc = RelationGetDescr(rel);
+  const char *relname = RelationGetRelationName(rel);
+  if (target <= 0 || target > desc->natts ||
+      TupleDescAttr(desc, target - 1)->attisdropped)
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+                    errmsg("the column colmig job %s fills was dropped from \"%s\"", job,
+                           relname)));
   Node *expr = static_cast<Node *>(stringToNode(stored));
-  VarCheck check{RelationGetDescr(rel), RelationGetRelationName(rel), what};
+  // The value is built for the column as it was: a column whose type
+  // changed since would store it as something else.
+  Form_pg_attribute column = TupleDescAttr(desc, target - 1);
+  if (column->atttypid != exprType(expr) || column->atttypmod != exprTypmod(expr))
+    ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+                    errmsg("column \"%s\" of \"%s\", which colmig job %s fills, changed "
+                           "its type",
+                           NameStr(column->attname), relname, job)));
+  char what[64];
+  snprintf(what, sizeof(what), "the expression of colmig job %s", job);
+  VarCheck check{desc, relname, what};
   (void)check_var(expr, &check);
   return reinterpret_cast<Expr *>(expr);
 }

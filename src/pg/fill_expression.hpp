@@ -13,10 +13,13 @@ extern "C" {
 
 namespace colmig::pg {
 
-// Reads `stored` and checks that every column it reads is still there,
-// with the type it had (42703 / 42804 otherwise: the column was dropped or
-// its type changed since). `what` names the expression in errors.
-Expr *load_fill_expression(const char *stored, Relation rel, const char *what);
+// Reads `stored` for filling column `target` of `rel`, and checks that the
+// target and every column it reads are still there, with the types they
+// had (42703 / 42804 otherwise: a column was dropped or changed its type
+// since, and the value would no longer fit, or be read wrongly). `job`
+// names the job in errors.
+Expr *load_fill_expression(const char *stored, Relation rel, AttrNumber target,
+                           const char *job);
 
 // Plans and compiles `expr` for evaluation over ecxt_scantuple, in the
 // current memory context.

@@ -5,6 +5,7 @@
 extern "C" {
 #include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/relation.h"
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/dependency.h"
@@ -14,7 +15,9 @@ extern "C" {
 #include "commands/trigger.h"
 #include "nodes/makefuncs.h"
 #include "nodes/value.h"
+#include "parser/parse_func.h"
 #include "utils/fmgroids.h"
+#include "utils/rel.h"
 }
 
 namespace colmig::pg {
@@ -39,10 +42,11 @@ HeapTuple trigger_row(Oid trigger_oid) {
 } // namespace
 
 TriggerIdentity create_fill_trigger(Oid relid, std::int64_t job_id, AttrNumber attnum,
-                                    Oid owner, const char *expression) {
+                                    Oid owner, const char *expression,
+                                    const char *const *settings, int setting_count) {
   CreateTrigStmt *stmt = makeNode(CreateTrigStmt);
   // No std::string here: this runs inside pg::call, where an error
-  // longjmps over the frame (core::fill_trigger_name gives the same name).
+  // longjmps over the frame.
   stmt->trigname = psprintf("%.*s%ld", static_cast<int>(core::kFillTriggerPrefix.size()),
                             core::kFillTriggerPrefix.data(), static_cast<long>(job_id));
   stmt->funcname =
@@ -51,6 +55,8 @@ TriggerIdentity create_fill_trigger(Oid relid, std::int64_t job_id, AttrNumber a
       list_make4(makeString(psprintf("%ld", static_cast<long>(job_id))),
                  makeString(psprintf("%d", static_cast<int>(attnum))),
                  makeString(psprintf("%u", owner)), makeString(pstrdup(expression)));
+  for (int i = 0; i < setting_count; ++i)
+    stmt->args = lappend(stmt->args, makeString(pstrdup(settings[i])));
   stmt->row = true;
   stmt->timing = TRIGGER_TYPE_BEFORE;
   stmt->events = TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE;
@@ -86,15 +92,41 @@ void drop_fill_trigger(Oid trigger_oid, Oid relid) {
   // Only colmig's own trigger on that table: an OID remembered from a
   // transaction that rolled back must never reach another trigger.
   const auto *form = reinterpret_cast<Form_pg_trigger>(GETSTRUCT(row));
-  const bool ours = form->tgrelid == relid && form->tgisinternal &&
-                    strncmp(NameStr(form->tgname), core::kFillTriggerPrefix.data(),
-                            core::kFillTriggerPrefix.size()) == 0;
+  const bool ours =
+      form->tgrelid == relid && is_fill_trigger(form->tgisinternal, form->tgfoid);
   heap_freetuple(row);
   if (!ours)
     return;
   ObjectAddress trigger{TriggerRelationId, trigger_oid, 0};
   performDeletion(&trigger, DROP_RESTRICT, PERFORM_DELETION_INTERNAL);
   CommandCounterIncrement();
+}
+
+bool has_triggers_after_fill(Oid relid) {
+  Relation rel = try_relation_open(relid, AccessShareLock);
+  if (rel == nullptr)
+    return false;
+  bool found = false;
+  const TriggerDesc *triggers = rel->trigdesc;
+  for (int i = 0; !found && triggers != nullptr && i < triggers->numtriggers; ++i) {
+    const Trigger &trigger = triggers->triggers[i];
+    found = !trigger.tgisinternal && TRIGGER_FOR_ROW(trigger.tgtype) &&
+            TRIGGER_FOR_BEFORE(trigger.tgtype) &&
+            (TRIGGER_FOR_INSERT(trigger.tgtype) || TRIGGER_FOR_UPDATE(trigger.tgtype)) &&
+            core::fires_after_fill_trigger(trigger.tgname);
+  }
+  relation_close(rel, NoLock);
+  return found;
+}
+
+bool is_fill_trigger(bool internal, Oid function) {
+  if (!internal)
+    return false;
+  List *name =
+      list_make2(makeString(pstrdup("colmig")), makeString(pstrdup("fill_column")));
+  const Oid fill_column = LookupFuncName(name, 0, nullptr, true);
+  list_free_deep(name);
+  return OidIsValid(fill_column) && function == fill_column;
 }
 
 } // namespace colmig::pg

@@ -27,9 +27,11 @@ struct TriggerIdentity {
 };
 
 // On `relid` (locked by the caller): BEFORE INSERT OR UPDATE FOR EACH ROW,
-// colmig.fill_column(job_id, attnum, owner, expression).
+// colmig.fill_column(job_id, attnum, owner, expression, settings...) with
+// the values of core::kEvaluationSettings, in their order.
 TriggerIdentity create_fill_trigger(Oid relid, std::int64_t job_id, AttrNumber attnum,
-                                    Oid owner, const char *expression);
+                                    Oid owner, const char *expression,
+                                    const char *const *settings, int setting_count);
 
 // The trigger's catalog row now.
 struct TriggerRow {
@@ -42,5 +44,15 @@ TriggerRow read_fill_trigger(Oid trigger_oid);
 // Drops it if it exists and is a colmig fill trigger on `relid` (locked
 // by the caller).
 void drop_fill_trigger(Oid trigger_oid, Oid relid);
+
+// Whether the table has a BEFORE row trigger of its own (not internal)
+// that fires after the fill triggers: its changes to a row come after the
+// fill.
+bool has_triggers_after_fill(Oid relid);
+
+// Whether a trigger is one of colmig's fill triggers: internal, calling
+// colmig.fill_column(). Known by what it runs, not by its name, which its
+// table's owner may change.
+bool is_fill_trigger(bool internal, Oid function);
 
 } // namespace colmig::pg

@@ -6,6 +6,7 @@ extern "C" {
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "catalog/pg_attribute.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
@@ -32,6 +33,17 @@ std::optional<std::string> lock_relation(Oid relid, LOCKMODE mode) {
   if (name == nullptr)
     return std::nullopt;
   return std::string(name);
+}
+
+Oid relation_owner(Oid relid) {
+  return call([&] {
+    HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+    if (!HeapTupleIsValid(tuple))
+      return InvalidOid;
+    const Oid owner = reinterpret_cast<Form_pg_class>(GETSTRUCT(tuple))->relowner;
+    ReleaseSysCache(tuple);
+    return owner;
+  });
 }
 
 std::optional<std::string> column_name(Oid relid, AttrNumber attnum) {

@@ -19,6 +19,9 @@ namespace colmig::pg {
 // current schema-qualified, quoted name; nothing when it no longer exists.
 std::optional<std::string> lock_relation(Oid relid, LOCKMODE mode);
 
+// The table's owner now (InvalidOid when it is gone).
+Oid relation_owner(Oid relid);
+
 // The current name of the column `attnum` of `relid`, quoted; nothing when
 // it was dropped.
 std::optional<std::string> column_name(Oid relid, AttrNumber attnum);

@@ -1,16 +1,17 @@
-#include "core/helper_names.hpp"
-
 #include "pg/row_fill.hpp"
 
 #include "pg/fill_expression.hpp"
 #include "pg/guard.hpp"
 #include "pg/pacing.hpp"
 
+#include <chrono>
+
 extern "C" {
 #include "access/sysattr.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/pg_trigger.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "executor/nodeModifyTable.h"
@@ -36,9 +37,10 @@ struct Batch {
   ExprState *expression;
   TupleTableSlot *old_row;
   TupleTableSlot *new_row;
-  TupleTableSlot *locked_row; // with triggers only
+  TupleTableSlot *locked_row; // with BEFORE triggers only
   Snapshot snapshot;
-  bool with_triggers;
+  bool with_triggers;   // any trigger fires (AFTER ones are queued)
+  bool before_triggers; // BEFORE row triggers fire: rows are locked first
 };
 
 Relation open_target(const FillRequest &request) {
@@ -47,44 +49,63 @@ Relation open_target(const FillRequest &request) {
     ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
                     errmsg("the table of colmig job %ld was dropped",
                            static_cast<long>(request.job_id))));
-  TupleDesc desc = RelationGetDescr(rel);
-  if (request.attnum <= 0 || request.attnum > desc->natts ||
-      TupleDescAttr(desc, request.attnum - 1)->attisdropped)
-    ereport(ERROR,
-            (errcode(ERRCODE_UNDEFINED_COLUMN),
-             errmsg("the column colmig job %ld fills was dropped from \"%s\"",
-                    static_cast<long>(request.job_id), RelationGetRelationName(rel))));
   return rel;
 }
 
-bool is_fill_trigger(const Trigger &trigger) {
-  return trigger.tgisinternal &&
-         strncmp(trigger.tgname, colmig::core::kFillTriggerPrefix.data(),
-                 colmig::core::kFillTriggerPrefix.size()) == 0;
+// What PostgreSQL's trigger.c keeps per TriggerDesc (SetTriggerFlags is
+// private there): whether any trigger of each kind is left.
+void set_trigger_flags(TriggerDesc *desc) {
+  TriggerDesc flags = {};
+  flags.triggers = desc->triggers;
+  flags.numtriggers = desc->numtriggers;
+  for (int i = 0; i < desc->numtriggers; ++i) {
+    const int16 type = desc->triggers[i].tgtype;
+    const bool row = TRIGGER_FOR_ROW(type);
+    const bool before = TRIGGER_FOR_BEFORE(type);
+    const bool after = TRIGGER_FOR_AFTER(type);
+    if (TRIGGER_FOR_INSERT(type)) {
+      flags.trig_insert_before_row |= row && before;
+      flags.trig_insert_after_row |= row && after;
+      flags.trig_insert_before_statement |= !row && before;
+      flags.trig_insert_after_statement |= !row && after;
+    }
+    if (TRIGGER_FOR_UPDATE(type)) {
+      flags.trig_update_before_row |= row && before;
+      flags.trig_update_after_row |= row && after;
+      flags.trig_update_before_statement |= !row && before;
+      flags.trig_update_after_statement |= !row && after;
+    }
+    if (TRIGGER_FOR_DELETE(type)) {
+      flags.trig_delete_before_row |= row && before;
+      flags.trig_delete_after_row |= row && after;
+      flags.trig_delete_before_statement |= !row && before;
+      flags.trig_delete_after_statement |= !row && after;
+    }
+  }
+  *desc = flags;
 }
 
-// The triggers a batch fires without fire_triggers: the fill triggers of
-// other colmig jobs on the table, and nothing else. Without them, a row
-// this batch moves behind another job's sweep would keep its NULL there.
-// (The job's own fill trigger would find the column filled.) NULL when
-// there are none: the common case, and the fast one.
-TriggerDesc *other_fill_triggers(const TriggerDesc *all, Oid own_trigger) {
+// The triggers a batch fires without fire_triggers: PostgreSQL's own
+// internal ones and nothing of the application's. The foreign-key
+// triggers check a key the batch writes (a foreign key on the new column,
+// added meanwhile) and skip the others; the deferred unique and exclusion
+// checks recheck the index entries a non-HOT update adds; and the fill
+// triggers of other colmig jobs on the table fill their column in the rows
+// this batch moves, which could otherwise slip behind their sweep. The
+// job's own fill trigger would only find the column filled. NULL when none
+// is left: the common case, and the fast one.
+TriggerDesc *internal_triggers(const TriggerDesc *all, Oid own_trigger) {
   if (all == nullptr)
     return nullptr;
   TriggerDesc *kept = CopyTriggerDesc(const_cast<TriggerDesc *>(all));
   int count = 0;
   for (int i = 0; i < kept->numtriggers; ++i)
-    if (is_fill_trigger(kept->triggers[i]) && kept->triggers[i].tgoid != own_trigger)
+    if (kept->triggers[i].tgisinternal && kept->triggers[i].tgoid != own_trigger)
       kept->triggers[count++] = kept->triggers[i];
   if (count == 0)
     return nullptr;
-  // Every fill trigger is BEFORE INSERT OR UPDATE FOR EACH ROW.
-  TriggerDesc flags = {};
-  flags.triggers = kept->triggers;
-  flags.numtriggers = count;
-  flags.trig_insert_before_row = true;
-  flags.trig_update_before_row = true;
-  *kept = flags;
+  kept->numtriggers = count;
+  set_trigger_flags(kept);
   return kept;
 }
 
@@ -114,7 +135,7 @@ void begin_batch(Batch &batch, const FillRequest &request) {
   estate->es_opened_result_relations =
       lappend(estate->es_opened_result_relations, target);
   if (!request.fire_triggers)
-    target->ri_TrigDesc = other_fill_triggers(target->ri_TrigDesc, request.own_trigger);
+    target->ri_TrigDesc = internal_triggers(target->ri_TrigDesc, request.own_trigger);
   ExecOpenIndices(target, false);
   batch.target = target;
 
@@ -129,15 +150,19 @@ void begin_batch(Batch &batch, const FillRequest &request) {
   estate->es_output_cid = GetCurrentCommandId(true);
   AfterTriggerBeginQuery();
   batch.with_triggers = target->ri_TrigDesc != nullptr;
+  batch.before_triggers =
+      batch.with_triggers && target->ri_TrigDesc->trig_update_before_row;
   if (batch.with_triggers)
     EvalPlanQualInit(&batch.epq, estate, nullptr, NIL, -1);
 
-  Expr *expr = load_fill_expression(request.expression, rel, "the job's expression");
+  char job[24];
+  snprintf(job, sizeof(job), "%ld", static_cast<long>(request.job_id));
+  Expr *expr = load_fill_expression(request.expression, rel, request.attnum, job);
   batch.expression = compile_fill_expression(expr);
   batch.old_row = table_slot_create(rel, &estate->es_tupleTable);
   batch.new_row = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel), &TTSOpsVirtual);
   batch.locked_row =
-      batch.with_triggers ? table_slot_create(rel, &estate->es_tupleTable) : nullptr;
+      batch.before_triggers ? table_slot_create(rel, &estate->es_tupleTable) : nullptr;
   MemoryContextSwitchTo(old);
 }
 
@@ -168,7 +193,7 @@ void build_new_row(Batch &batch, AttrNumber attnum, Datum value) {
   ExecStoreVirtualTuple(new_row);
 }
 
-enum class RowOutcome { filled, skipped_locked, passed };
+enum class RowOutcome { filled, skipped_locked, skipped_by_trigger, passed };
 
 // With triggers the row is locked first, as logical replication does
 // before it fires them: a BEFORE trigger must find the row as it is.
@@ -187,7 +212,7 @@ RowOutcome fire_before_triggers(Batch &batch, const FillRequest &request,
       batch.target->ri_TrigDesc->trig_update_before_row &&
       !ExecBRUpdateTriggers(batch.estate, &batch.epq, batch.target, tid, nullptr,
                             batch.new_row, nullptr))
-    return RowOutcome::passed; // a trigger said "do nothing"
+    return RowOutcome::skipped_by_trigger; // a trigger said "do nothing"
   return RowOutcome::filled;
 }
 
@@ -206,7 +231,7 @@ RowOutcome fill_row(Batch &batch, const FillRequest &request) {
     return RowOutcome::passed; // the expression says NULL: nothing to fill
   build_new_row(batch, request.attnum, value);
   ItemPointerData tid = batch.old_row->tts_tid;
-  if (batch.with_triggers) {
+  if (batch.before_triggers) {
     RowOutcome before = fire_before_triggers(batch, request, &tid);
     if (before != RowOutcome::filled)
       return before;
@@ -220,8 +245,8 @@ RowOutcome fill_row(Batch &batch, const FillRequest &request) {
   TM_FailureData failure;
   LockTupleMode lock_mode;
   bool update_indexes = false;
-  // With triggers the row is locked already.
-  const bool wait = request.wait_for_locked_rows || batch.with_triggers;
+  // With BEFORE triggers the row is locked already.
+  const bool wait = request.wait_for_locked_rows || batch.before_triggers;
   TM_Result result =
       table_tuple_update(rel, &tid, new_row, estate->es_output_cid, batch.snapshot,
                          InvalidSnapshot, wait, &failure, &lock_mode, &update_indexes);
@@ -268,8 +293,24 @@ FillResult fill_page_range_c(const FillRequest &request, BlockNumber first,
   ItemPointerSet(&highest, end - 1, MaxOffsetNumber);
   TableScanDesc scan =
       table_beginscan_tidrange(batch.rel, batch.snapshot, &lowest, &highest);
+  const auto started = std::chrono::steady_clock::now();
+  BlockNumber page = InvalidBlockNumber;
   while (table_scan_getnextslot_tidrange(scan, ForwardScanDirection, batch.old_row)) {
     CHECK_FOR_INTERRUPTS();
+    const BlockNumber row_page = ItemPointerGetBlockNumber(&batch.old_row->tts_tid);
+    if (row_page != page) {
+      // Between pages: a batch whose rows are slow to compute ends here,
+      // rather than keep the rows it locked from the application.
+      const std::chrono::duration<double> spent =
+          std::chrono::steady_clock::now() - started;
+      if (page != InvalidBlockNumber && request.budget_seconds > 0 &&
+          spent.count() >= request.budget_seconds) {
+        result.stopped_early = true;
+        result.next_page = row_page;
+        break;
+      }
+      page = row_page;
+    }
     rest_if_due_unguarded();
     ResetPerTupleExprContext(batch.estate);
     switch (fill_row(batch, request)) {
@@ -278,6 +319,9 @@ FillResult fill_page_range_c(const FillRequest &request, BlockNumber first,
       break;
     case RowOutcome::skipped_locked:
       ++result.skipped_locked;
+      break;
+    case RowOutcome::skipped_by_trigger:
+      ++result.skipped_by_trigger;
       break;
     case RowOutcome::passed:
       break;

@@ -12,12 +12,12 @@
 //    or planned per batch, and no rewrite rule, row-level security policy
 //    or statement of anyone else's comes between the batch and its rows;
 //  - it acts on the table by OID and on the column by attribute number;
-//  - by default no row trigger fires (the application's `updated_at` or
-//    audit triggers see no backfill); with `fire_triggers` the table's
-//    BEFORE and AFTER row triggers fire as for an UPDATE of the column.
-//    Statement triggers never fire. Foreign keys lose nothing: the batch
-//    changes no key column, so PostgreSQL's own RI triggers would have
-//    nothing to check either.
+//  - by default none of the application's row triggers fires (its
+//    `updated_at` or audit triggers see no backfill), only PostgreSQL's
+//    internal ones: foreign keys (a key on the new column is checked),
+//    deferred unique and exclusion checks, and other colmig jobs' fill
+//    triggers. With `fire_triggers` every row trigger fires as for an
+//    UPDATE of the column. Statement triggers never fire.
 #pragma once
 
 #include "pg/postgres.hpp"
@@ -39,14 +39,23 @@ struct FillRequest {
   bool fire_triggers;
   Oid own_trigger;       // the job's fill trigger: no need to fire it
   Oid expected_filenode; // InvalidOid: any
+  // The batch holds the rows it updated locked until it commits: past this
+  // many seconds it stops at the next page (0: never).
+  double budget_seconds;
 };
 
 struct FillResult {
   std::uint64_t filled = 0;
   std::uint64_t skipped_locked = 0;
+  // Rows a BEFORE trigger kept from being updated (fire_triggers).
+  std::uint64_t skipped_by_trigger = 0;
   // The table's relfilenode is no longer the expected one (a rewrite):
   // nothing was done.
   bool table_rewritten = false;
+  // The budget ran out: the pages before `next_page` are done, the rest of
+  // the range is not.
+  bool stopped_early = false;
+  BlockNumber next_page = 0;
 };
 
 // Pages [first, end). Raises 42P01 when the table is gone, 42703 when the

@@ -95,6 +95,9 @@ pg::FillRequest fill_request(const catalog::Job &job, bool is_sweep) {
   request.own_trigger = job.fill_trigger;
   // The sweep's proof needs the table it began on (core/fill_proof.hpp).
   request.expected_filenode = is_sweep ? job.sweep_filenode : InvalidOid;
+  // Three targets: the batch's rests included, as docs/configuration.md
+  // says a batch holds its row locks at most.
+  request.budget_seconds = 3 * guc::batch_target_ms / 1000.0;
   return request;
 }
 
@@ -178,12 +181,20 @@ StepResult run_batches(catalog::Job &job, bool is_sweep,
                                              static_cast<BlockNumber>(batch.range.first),
                                              static_cast<BlockNumber>(batch.range.end));
         }
+        if (is_sweep && batch.filled.skipped_by_trigger > 0)
+          pg::raise("55000",
+                    "cannot show that every row of " + job.relation +
+                        " is filled: a BEFORE trigger of the table kept rows from being "
+                        "filled (fire_triggers => true)");
         if (batch.filled.table_rewritten) {
           // Nothing was done: the sweep begins again on the new table.
           (void)check_proof(job, point, observe(job));
           batch.restarted = true;
           return;
         }
+        // A batch that ran out of time covered only its first pages.
+        if (batch.filled.stopped_early)
+          batch.range.end = batch.filled.next_page;
         if (growth)
           growth->start();
         batch.wal_bytes = pg::wal_insert_position() - wal_before;

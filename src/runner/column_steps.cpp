@@ -1,5 +1,7 @@
 // The steps that add the column: under ACCESS EXCLUSIVE for a moment,
 // catalog only.
+#include "core/evaluation_settings.hpp"
+
 #include "runner/steps.hpp"
 
 #include "pg/fill_trigger_catalog.hpp"
@@ -50,8 +52,14 @@ StepResult add_column_for_backfill(catalog::Job &job, NextStep next) {
       const Oid role = job.owner;
       const char *expression = job.fill_node->c_str();
       const AttrNumber column = *attnum;
-      return pg::call(
-          [&] { return pg::create_fill_trigger(relid, id, column, role, expression); });
+      std::array<const char *, core::kEvaluationSettings.size()> settings;
+      for (std::size_t i = 0; i < settings.size(); ++i)
+        settings[i] = job.settings[i].c_str();
+      return pg::call([&] {
+        return pg::create_fill_trigger(relid, id, column, role, expression,
+                                       settings.data(),
+                                       static_cast<int>(settings.size()));
+      });
     }();
     catalog::record_fill_trigger(job.id, *attnum, trigger.oid, trigger.xmin);
     job.column_attnum = attnum;

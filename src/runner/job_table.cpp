@@ -11,6 +11,13 @@ std::string lock_job_table(const catalog::Job &job, LOCKMODE mode) {
   if (!name)
     pg::raise("42P01", "table " + job.relation + " of colmig job " +
                            std::to_string(job.id) + " was dropped");
+  // The job acts as the owner the table had when it was created: once the
+  // table belongs to someone else, that role's rights are not the job's.
+  if (pg::relation_owner(job.relid) != job.owner)
+    pg::raise("42501",
+              "table " + *name + " changed owner since colmig job " +
+                  std::to_string(job.id) + " was created",
+              {}, "The job runs as the table's owner at creation; create a new job.");
   return *name;
 }
 

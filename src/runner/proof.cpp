@@ -1,5 +1,6 @@
 #include "runner/proof.hpp"
 
+#include "pg/fill_errors.hpp"
 #include "pg/fill_trigger_catalog.hpp"
 #include "pg/relation.hpp"
 #include "pg/spi.hpp"
@@ -14,31 +15,43 @@ std::int64_t relation_pages(Oid relid) {
 }
 
 Observation observe(const catalog::Job &job) {
-  Observation now{};
-  now.filenode = pg::relation_filenode(job.relid);
+  Observation seen{};
+  seen.now.filenode = pg::relation_filenode(job.relid);
   const Oid trigger_oid = job.fill_trigger;
   const pg::TriggerRow trigger =
       pg::call([&] { return pg::read_fill_trigger(trigger_oid); });
-  now.trigger_xmin = trigger.xmin;
+  seen.now.trigger_xmin = trigger.xmin;
   if (!trigger.exists)
-    now.seen.trigger = core::TriggerCondition::missing;
+    seen.seen.trigger = core::TriggerCondition::missing;
   else if (!trigger.fires_always)
-    now.seen.trigger = core::TriggerCondition::disabled;
+    seen.seen.trigger = core::TriggerCondition::disabled;
   else if (trigger.xmin != job.fill_trigger_xmin)
-    now.seen.trigger = core::TriggerCondition::changed;
-  now.seen.rewritten = now.filenode != job.sweep_filenode;
-  now.seen.has_children = pg::has_inheritance_children(job.relid);
-  return now;
+    seen.seen.trigger = core::TriggerCondition::changed;
+  const pg::FillErrorMark mark = pg::fill_error_mark(trigger_oid);
+  seen.now.fill_error_epoch = mark.epoch;
+  seen.now.fill_error_count = mark.count;
+  // Another epoch (a restart, or colmig preloaded now and not then) counts
+  // as errors.
+  seen.seen.fill_errors = seen.now.fill_error_epoch != job.fill_error_epoch ||
+                          seen.now.fill_error_count != job.fill_error_count;
+  seen.seen.rewritten = seen.now.filenode != job.sweep_filenode;
+  seen.seen.has_children = pg::has_inheritance_children(job.relid);
+  const Oid relid = job.relid;
+  seen.seen.triggers_after_fill =
+      pg::call([&] { return pg::has_triggers_after_fill(relid); });
+  return seen;
 }
 
-void begin_sweep(catalog::Job &job, const Observation &now, bool restart) {
+void begin_sweep(catalog::Job &job, const Observation &seen, bool restart) {
   const std::int64_t end = relation_pages(job.relid);
-  catalog::begin_sweep(job.id, now.filenode, now.trigger_xmin, end, restart);
+  catalog::begin_sweep(job.id, seen.now, end, restart);
   job.phase = core::to_string(core::StepKind::sweep);
   job.cursor_page = 0;
   job.end_page = end;
-  job.sweep_filenode = now.filenode;
-  job.fill_trigger_xmin = now.trigger_xmin;
+  job.sweep_filenode = seen.now.filenode;
+  job.fill_trigger_xmin = seen.now.trigger_xmin;
+  job.fill_error_epoch = seen.now.fill_error_epoch;
+  job.fill_error_count = seen.now.fill_error_count;
   job.sweep_restarts += restart ? 1 : 0;
 }
 

@@ -10,8 +10,7 @@ namespace colmig::runner {
 
 struct Observation {
   core::ProofObservation seen;
-  Oid filenode;               // the table's relfilenode now
-  TransactionId trigger_xmin; // the fill trigger's row version now
+  catalog::SweepBaseline now; // what a sweep beginning now would rest on
 };
 
 // Inside a transaction.

@@ -2,12 +2,15 @@
 // step to run; each step commits its work and the following phase in one
 // transaction, so after any crash the stored phase is exactly where to go
 // on. See docs/workers.md for the phases of each plan.
-#include "runner/run_job.hpp"
+#include "core/helper_names.hpp"
 #include "core/plan.hpp"
+
+#include "runner/run_job.hpp"
 
 #include "catalog/job.hpp"
 #include "guc.hpp"
 #include "pg/fill_trigger_catalog.hpp"
+#include "pg/not_null_check_catalog.hpp"
 #include "pg/relation.hpp"
 #include "pg/spi.hpp"
 #include "pg/transaction.hpp"
@@ -68,25 +71,22 @@ StepResult run_step(catalog::Job &job, StepKind step, NextStep next) {
 }
 
 // Removes the helper objects of a cancelled or failed job: the fill
-// trigger and the NOT VALID check. The column stays.
+// trigger and the NOT VALID check, by OID and name, without the rights of
+// any role (its table may have changed owner since). The column stays.
 void clean_up(const catalog::Job &job) {
-  bool table_exists = false;
-  pg::in_transaction("colmig: checking table", [&] {
-    table_exists = pg::relation_filenode(job.relid) != InvalidOid;
-  });
   run_locked_step(
       job, "colmig: removing helper objects",
       [&] {
-        if (table_exists) {
-          auto table = pg::lock_relation(job.relid, AccessExclusiveLock);
-          if (table) {
-            const Oid trigger = job.fill_trigger;
-            const Oid relid = job.relid;
+        if (pg::lock_relation(job.relid, AccessExclusiveLock)) {
+          const Oid relid = job.relid;
+          const Oid trigger = job.fill_trigger;
+          const std::string check = core::not_null_check_name(job.id);
+          const char *check_name = check.c_str();
+          pg::call([&] {
             if (OidIsValid(trigger))
-              pg::call([&] { pg::drop_fill_trigger(trigger, relid); });
-            // The check's statement names no column.
-            run_as_owner(job, Statements(job, *table, "").drop_not_null_check());
-          }
+              pg::drop_fill_trigger(trigger, relid);
+            pg::drop_not_null_check(relid, check_name);
+          });
         }
         catalog::mark_cleaned_up(job.id);
       },
@@ -136,11 +136,13 @@ private:
     return stored ? *stored : plan_.front().kind;
   }
 
+  // The job stopped under the step: cancelled, or failed by someone else
+  // (a DROP ... CASCADE of what it uses). Its helpers go now.
   void after_stop() {
     std::optional<core::JobState> state;
     pg::in_transaction("colmig: reading job state",
                        [&] { state = catalog::load_state(job_.id); });
-    if (state == core::JobState::cancelled)
+    if (state == core::JobState::cancelled || state == core::JobState::failed)
       clean_up();
   }
 };

@@ -29,11 +29,12 @@ CREATE TABLE colmig.jobs (
     start_at            timestamptz,            -- the job stays queued until then
     launch_requested_at timestamptz,            -- run_pending() asked a worker for it
     owner               oid NOT NULL,           -- the role the job runs as
-    -- The creator's search_path, for what the job's own SQL cannot bind in
-    -- advance: the functions its expression calls and the application's
-    -- triggers (fire_triggers) look names up when they run. The job's
-    -- statements and expressions never use it.
-    search_path         text NOT NULL,
+    -- The creator's settings that what the expression calls may depend on
+    -- when it runs (src/core/evaluation_settings.hpp: search_path, with
+    -- pg_temp last, TimeZone, DateStyle, IntervalStyle, extra_float_digits,
+    -- bytea_output, in that order). Batches and the fill trigger evaluate
+    -- with them; the job's DDL parses nothing with them.
+    settings            text[] NOT NULL,
     state               text NOT NULL DEFAULT 'queued'
                         CHECK (state IN ('queued', 'running', 'paused',
                                          'succeeded', 'failed', 'cancelled')),
@@ -50,6 +51,10 @@ CREATE TABLE colmig.jobs (
     -- of the table made it begin again.
     sweep_filenode      oid,
     sweep_restarts      integer NOT NULL DEFAULT 0,
+    -- The fill triggers' count of rows they could not fill, when the sweep
+    -- began (src/pg/fill_errors.hpp).
+    fill_error_epoch    bigint,
+    fill_error_count    bigint,
     cursor_page         bigint NOT NULL DEFAULT 0,
     end_page            bigint,
     rows_done           bigint NOT NULL DEFAULT 0,
@@ -71,6 +76,11 @@ CREATE INDEX jobs_active ON colmig.jobs (job_id)
        OR (cleanup_needed AND state IN ('failed', 'cancelled'));
 REVOKE ALL ON colmig.jobs FROM PUBLIC;
 REVOKE ALL ON SEQUENCE colmig.jobs_job_id_seq FROM PUBLIC;
+-- Rows the fill triggers could not fill, counted when colmig is not
+-- preloaded (there is no shared memory for per-trigger counts then). Only
+-- colmig's C code counts: no role can make sweeps begin again.
+CREATE SEQUENCE colmig.fill_errors;
+REVOKE ALL ON SEQUENCE colmig.fill_errors FROM PUBLIC;
 -- pg_dump keeps the history of finished jobs only: a restored unfinished
 -- job would name table and role OIDs of another cluster.
 SELECT pg_catalog.pg_extension_config_dump('colmig.jobs',
@@ -161,8 +171,9 @@ CREATE FUNCTION colmig.may_control(owner oid) RETURNS boolean
             OR (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user)
     $$;
 
--- A job runs while its worker holds this session advisory lock; a job in
--- state 'running' whose lock is free has lost its worker and is resumable.
+-- A job runs while its worker holds a session advisory lock of this class
+-- (of a kind SQL cannot take: field 4 is 3); a job in state 'running'
+-- whose lock is free has lost its worker and is resumable.
 CREATE FUNCTION colmig.job_lock_class() RETURNS integer
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
@@ -211,7 +222,7 @@ SELECT j.job_id,
         AND l.database = (SELECT oid FROM pg_catalog.pg_database
                            WHERE datname = pg_catalog.current_database())
         AND l.classid = colmig.job_lock_class()::oid
-        AND l.objid = j.job_id::oid AND l.objsubid = 2
+        AND l.objid = (j.job_id % 4294967296)::oid AND l.objsubid = 3
  WHERE colmig.may_control(j.owner);
 GRANT SELECT ON colmig.progress TO PUBLIC;
 
@@ -281,8 +292,9 @@ CREATE FUNCTION colmig.run_pending() RETURNS integer
     AS 'MODULE_PATHNAME', 'colmig_run_pending';
 
 -- Nothing a live job's expressions use can be dropped: DROP FUNCTION (or
--- TYPE, OPERATOR, COLUMN, ... also through CASCADE) of such an object is
--- refused with 2BP01 while the job is unfinished or has helpers left.
+-- TYPE, OPERATOR, COLUMN, ...) of such an object is refused with 2BP01
+-- while the job is unfinished or has helpers left. With CASCADE the drop
+-- goes through, as it would drop a column default, and the job fails.
 CREATE FUNCTION colmig.protect_job_dependencies() RETURNS event_trigger
     LANGUAGE C
     AS 'MODULE_PATHNAME', 'colmig_protect_job_dependencies';
@@ -291,12 +303,13 @@ CREATE EVENT TRIGGER colmig_protect_job_dependencies ON sql_drop
 ALTER EVENT TRIGGER colmig_protect_job_dependencies ENABLE ALWAYS;
 
 -- A job's NOT VALID check without its job (pg_dump took it while the job
--- ran; the job itself is not dumped) is dropped when it is created, so a
--- restored database has no colmig check that no job will ever remove.
+-- ran, and the job itself is not dumped; or CREATE TABLE ... (LIKE t
+-- INCLUDING CONSTRAINTS) copied it) is dropped when it is created, so no
+-- table has a colmig check that no job will ever remove.
 CREATE FUNCTION colmig.drop_orphaned_checks() RETURNS event_trigger
     LANGUAGE C
     AS 'MODULE_PATHNAME', 'colmig_drop_orphaned_checks';
 CREATE EVENT TRIGGER colmig_drop_orphaned_checks ON ddl_command_end
-    WHEN TAG IN ('ALTER TABLE')
+    WHEN TAG IN ('ALTER TABLE', 'CREATE TABLE')
     EXECUTE FUNCTION colmig.drop_orphaned_checks();
 ALTER EVENT TRIGGER colmig_drop_orphaned_checks ENABLE ALWAYS;

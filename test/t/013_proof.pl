@@ -10,7 +10,11 @@
 #   1. VACUUM FULL after the filled rows were deleted;
 #   2. CLUSTER, the same way;
 #   3. the fill trigger disabled while rows are inserted into free space
-#      low in the table, then enabled again.
+#      low in the table, then enabled again;
+#   4. a row inserted there whose fill raises (the application's write goes
+#      through with the column NULL): the sweep begins again, meets the row
+#      itself and fails the job with the expression's error; also
+#      without colmig in shared_preload_libraries.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -28,7 +32,7 @@ colmig.batch_pause = 0
 autovacuum = off
 });
 $node->start;
-$node->safe_psql('postgres', q{
+my $functions = q{
 CREATE EXTENSION colmig;
 CREATE FUNCTION gate(value anyelement) RETURNS anyelement LANGUAGE plpgsql AS $$
 BEGIN PERFORM pg_advisory_xact_lock_shared(4242); RETURN value; END $$;
@@ -37,7 +41,8 @@ BEGIN PERFORM pg_advisory_xact_lock_shared(4242); RETURN value; END $$;
 CREATE FUNCTION in_sweep(t regclass) RETURNS boolean LANGUAGE sql STABLE AS $$
 	SELECT EXISTS (SELECT 1 FROM colmig.jobs
 	                WHERE relid = t AND state = 'running' AND phase = 'sweep') $$;
-});
+};
+$node->safe_psql('postgres', $functions);
 
 my $gate = $node->background_psql('postgres');
 
@@ -123,6 +128,57 @@ sub release_and_check {
 		'some rows written while the trigger was off lie behind the sweep');
 	release_and_check($job, 'toggled', 'the fill trigger off for a while during the sweep');
 }
+
+# 4. The fill raises for a row written behind the sweep.
+sub fill_error_behind_sweep {
+	my ($table, $what, $without_launcher) = @_;
+	$node->safe_psql('postgres', qq{
+		CREATE TABLE $table (id int PRIMARY KEY, v int NOT NULL, pad text NOT NULL);
+		INSERT INTO $table SELECT g, g, repeat('x', 60) FROM generate_series(1, 20000) g;});
+	$gate->query_safe('SELECT pg_advisory_lock(4242)');
+	my $job = $node->safe_psql('postgres', qq{
+		SELECT colmig.add_column('$table', 'w', 'int', batch_size => 500,
+		    backfill_expr => '100 / v + CASE WHEN id <= 10000 THEN 0
+		                                     WHEN in_sweep(''$table''::regclass) THEN gate(0) END')});
+	$node->safe_psql('postgres', 'SELECT colmig.run_pending()') if $without_launcher;
+	wait_sweep_at_gate($job);
+	$node->safe_psql('postgres', qq{
+		DELETE FROM $table WHERE id <= 5000;
+		VACUUM $table;});
+	$node->safe_psql('postgres', "INSERT INTO $table VALUES (50000, 0, 'z')");
+	pass("$what: the application's write of a row whose fill raises goes through");
+	cmp_ok($node->safe_psql('postgres', qq{
+			SELECT (ctid::text::point)[0] FROM $table WHERE id = 50000}),
+		'<', $node->safe_psql('postgres',
+			"SELECT cursor_page FROM colmig.jobs WHERE job_id = $job"),
+		"$what: the row lies behind the sweep");
+	$gate->query_safe('SELECT pg_advisory_unlock(4242)');
+	my ($ret, $stdout, $stderr) =
+	  $node->psql('postgres', "SELECT colmig.wait($job, '60s')");
+	like($stderr, qr/colmig job $job failed: division by zero/,
+		"$what: the sweep began again, met the row, and the job failed with its error");
+	is($node->safe_psql('postgres',
+		"SELECT sweep_restarts FROM colmig.jobs WHERE job_id = $job"),
+		'1', "$what: because the fill trigger had counted a row it could not fill");
+}
+fill_error_behind_sweep('failing', 'preloaded');
+
+# The same without colmig in shared_preload_libraries (no shared memory of
+# colmig's; run_pending() starts the worker): the count is kept elsewhere.
+$gate->quit;
+$node->stop;
+$node = PostgreSQL::Test::Cluster->new('plain');
+$node->init;
+$node->append_conf('postgresql.conf', q{
+colmig.retry_max_delay = 100ms
+colmig.lock_retries = 100000
+colmig.batch_pause = 0
+autovacuum = off
+});
+$node->start;
+$node->safe_psql('postgres', $functions);
+$gate = $node->background_psql('postgres');
+fill_error_behind_sweep('failing', 'not preloaded', 1);
 
 $gate->quit;
 $node->stop;

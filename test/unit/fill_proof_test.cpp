@@ -59,6 +59,26 @@ TEST(FillProof, AChangedTriggerRestartsTheSweepAfterTheFirstPass) {
               ProofVerdict::restart_sweep);
 }
 
+TEST(FillProof, RowsTheFillTriggerCouldNotFillRestartTheSweep) {
+  ProofObservation errors = seen(false, TriggerCondition::intact);
+  errors.fill_errors = true;
+  EXPECT_EQ(judge_proof(ProofPoint::backfill, errors, 0).verdict, ProofVerdict::holds);
+  for (ProofPoint point :
+       {ProofPoint::sweep, ProofPoint::verify, ProofPoint::trigger_drop})
+    EXPECT_EQ(judge_proof(point, errors, 0).verdict, ProofVerdict::restart_sweep);
+  EXPECT_EQ(judge_proof(ProofPoint::verify, errors, kMaxSweepRestarts).verdict,
+            ProofVerdict::broken);
+}
+
+TEST(FillProof, ATriggerFiringAfterTheFillBreaksItAfterTheFirstPass) {
+  ProofObservation late = seen(false, TriggerCondition::intact);
+  late.triggers_after_fill = true;
+  EXPECT_EQ(judge_proof(ProofPoint::backfill, late, 0).verdict, ProofVerdict::holds);
+  for (ProofPoint point :
+       {ProofPoint::sweep, ProofPoint::verify, ProofPoint::trigger_drop})
+    EXPECT_EQ(judge_proof(point, late, 0).verdict, ProofVerdict::broken);
+}
+
 TEST(FillProof, RestartsAreBounded) {
   const ProofObservation rewritten = seen(true, TriggerCondition::intact);
   EXPECT_EQ(judge_proof(ProofPoint::sweep, rewritten, kMaxSweepRestarts - 1).verdict,

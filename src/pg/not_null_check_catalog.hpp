@@ -1,0 +1,15 @@
+// A job's NOT VALID check in the catalog, dropped by OID for cleanup. No
+// role's rights are needed: a failed or cancelled job removes its own
+// helper, also when its table changed owner meanwhile. C-level: call it
+// inside pg::call.
+#pragma once
+
+#include "pg/postgres.hpp"
+
+namespace colmig::pg {
+
+// Drops the check constraint `name` of `relid` (locked by the caller) if it
+// exists and is colmig's (its expression calls colmig.check_of_job()).
+void drop_not_null_check(Oid relid, const char *name);
+
+} // namespace colmig::pg
