@@ -167,4 +167,9 @@ void define_all() {
   MarkGUCPrefixReserved("colmig");
 }
 
+std::optional<core::RunWindow> global_run_window() {
+  auto parsed = core::parse_run_window(run_window ? run_window : "");
+  return parsed ? *parsed : std::nullopt;
+}
+
 } // namespace colmig::guc

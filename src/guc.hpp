@@ -2,6 +2,12 @@
 // docs/configuration.md for what each one does and its default.
 #pragma once
 
+#include <optional>
+
+namespace colmig::core {
+struct RunWindow;
+} // namespace colmig::core
+
 namespace colmig::guc {
 
 extern int lock_timeout_ms;
@@ -27,5 +33,9 @@ extern double batch_slice_ms;
 extern char *run_window;
 
 void define_all();
+
+// colmig.run_window, parsed (it was checked when set); callers include
+// core/throttle.hpp.
+std::optional<core::RunWindow> global_run_window();
 
 } // namespace colmig::guc

@@ -87,10 +87,11 @@ void transition(FunctionCallInfo fcinfo, const char *verb, const char *sql,
 } // namespace
 
 COLMIG_SQL_FUNCTION(colmig_pause) {
-  transition(fcinfo, "pause",
-             "UPDATE colmig.jobs SET state = 'paused', updated_at = now() "
-             "WHERE job_id = $1 AND state IN ('queued', 'running')",
-             core::can_pause, false);
+  transition(
+      fcinfo, "pause",
+      "UPDATE colmig.jobs SET state = 'paused', throttled = NULL, updated_at = now() "
+      "WHERE job_id = $1 AND state IN ('queued', 'running')",
+      core::can_pause, false);
   PG_RETURN_VOID();
 }
 
@@ -107,7 +108,7 @@ COLMIG_SQL_FUNCTION(colmig_cancel) {
   // A worker removes the fill trigger: it needs a lock, with retries, which
   // is no work for the caller's session.
   transition(fcinfo, "cancel",
-             "UPDATE colmig.jobs SET state = 'cancelled', "
+             "UPDATE colmig.jobs SET state = 'cancelled', throttled = NULL, "
              "finished_at = CASE WHEN cleanup_needed THEN NULL ELSE now() END, "
              "updated_at = now() "
              "WHERE job_id = $1 AND state IN ('queued', 'running', 'paused')",

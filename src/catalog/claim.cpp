@@ -1,9 +1,6 @@
 #include "catalog/claim.hpp"
 
-#include "pg/context_allocator.hpp"
 #include "pg/spi.hpp"
-
-#include <boost/container/vector.hpp>
 
 #include <algorithm>
 
@@ -38,40 +35,71 @@ bool try_claim(std::int64_t job_id) {
   });
 }
 
+// colmig.progress says why a job no worker has taken up waits.
+void note_waiting_for_window(std::int64_t job_id, const core::RunWindow &window) {
+  pg::execute(
+      "UPDATE colmig.jobs SET throttled = $2 WHERE job_id = $1 "
+      "AND state IN ('queued', 'running') AND throttled IS DISTINCT FROM $2",
+      {pg::int8_param(job_id), pg::text_param(core::outside_window_reason(window))});
+}
+
 } // namespace
 
 bool extension_installed() {
   return pg::call([] { return OidIsValid(get_extension_oid("colmig", true)); });
 }
 
-Claim claim_next_job(std::int64_t preferred, bool (*skip)(std::int64_t job_id)) {
+JobsWithWork jobs_with_work(std::int64_t preferred,
+                            const std::optional<core::RunWindow> &global_window) {
   pg::execute(R"sql(
 SELECT job_id,
-       -- Seconds until the job may be taken up: its start_at, and after a
-       -- worker died with it (attempts without progress) as many seconds
-       -- as it has had such attempts, so its tries are spread out. Not
-       -- start_at - now(): that raises for an infinite start_at, and one
-       -- such job would keep every job of the database from running.
+       -- Seconds until the job may be taken up, but for its run window:
+       -- its start_at, and after a worker died with it (attempts without
+       -- progress) as many seconds as it has had such attempts, so its
+       -- tries are spread out. Not start_at - now(): that raises for an
+       -- infinite start_at, and one such job would keep every job of the
+       -- database from running.
        greatest(CASE WHEN start_at IS NULL THEN 0
                      ELSE extract(epoch FROM start_at) - extract(epoch FROM now()) END,
                 CASE WHEN attempts > 0 AND state = 'running'
                      THEN attempts - extract(epoch FROM now() - updated_at)
-                     ELSE 0 END)::float8
+                     ELSE 0 END)::float8,
+       -- Whether a run window applies: removing a failed or cancelled
+       -- job's helpers waits for none.
+       throttle AND state IN ('queued', 'running'),
+       (extract(hour FROM window_start) * 60 + extract(minute FROM window_start))::int8,
+       (extract(hour FROM window_end) * 60 + extract(minute FROM window_end))::int8,
+       (extract(hour FROM localtime) * 60 + extract(minute FROM localtime))::int8,
+       extract(second FROM localtime)::float8
   FROM colmig.jobs
  WHERE state IN ('queued', 'running')
     OR (cleanup_needed AND state IN ('failed', 'cancelled'))
  ORDER BY job_id = $1 DESC, attempts, job_id)sql",
               {pg::int8_param(preferred)});
-  struct Candidate {
-    std::int64_t job_id;
-    double starts_in;
-  };
-  using Candidates = boost::container::vector<Candidate, pg::ContextAllocator<Candidate>>;
-  Candidates candidates{pg::ContextAllocator<Candidate>(CurrentMemoryContext)};
-  for (std::uint64_t row = 0; row < pg::result_rows(); ++row)
-    candidates.push_back({*pg::get_int64(row, 0), *pg::get_float8(row, 1)});
+  JobsWithWork jobs{pg::ContextAllocator<JobWithWork>(CurrentMemoryContext)};
+  for (std::uint64_t row = 0; row < pg::result_rows(); ++row) {
+    const auto minute = [&](int column) -> std::optional<int> {
+      if (auto value = pg::get_int64(row, column))
+        return static_cast<int>(*value);
+      return std::nullopt;
+    };
+    const std::optional<core::RunWindow> window = core::job_run_window(
+        pg::get_bool(row, 2).value_or(false), minute(3), minute(4), global_window);
+    const double until_window =
+        core::seconds_until_open(window, minute(5).value_or(0), *pg::get_float8(row, 6));
+    const double until_start = *pg::get_float8(row, 1);
+    jobs.push_back({*pg::get_int64(row, 0), std::max(until_start, until_window),
+                    until_window > std::max(until_start, 0.0) ? window : std::nullopt});
+  }
+  return jobs;
+}
+
+Claim claim_next_job(std::int64_t preferred,
+                     const std::optional<core::RunWindow> &global_window,
+                     bool (*skip)(std::int64_t job_id)) {
+  const JobsWithWork candidates = jobs_with_work(preferred, global_window);
   Claim claim;
-  for (const Candidate &candidate : candidates) {
+  for (const JobWithWork &candidate : candidates) {
     if (claim.job_id) {
       // Another job nobody runs could run now beside this one: its claim
       // is free (taken and given back at once).
@@ -86,6 +114,8 @@ SELECT job_id,
     if (candidate.starts_in > 0) {
       claim.next_start_in = std::min(claim.next_start_in.value_or(candidate.starts_in),
                                      candidate.starts_in);
+      if (candidate.waits_for)
+        note_waiting_for_window(candidate.job_id, *candidate.waits_for);
       continue;
     }
     if (skip(candidate.job_id)) {

@@ -4,7 +4,11 @@
 // again, and two workers can never run one job at once.
 #pragma once
 
+#include "core/throttle.hpp"
+#include "pg/context_allocator.hpp"
 #include "pg/postgres.hpp"
+
+#include <boost/container/vector.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -22,22 +26,39 @@ struct Claim {
   std::optional<std::int64_t> job_id;
   // A job with work left was passed over because `skip` rejected it.
   bool skipped = false;
-  // Seconds until the next job whose start_at lies ahead, if any.
+  // Seconds until the next job that may not be taken up yet (its start_at
+  // or its run window lies ahead), if any.
   std::optional<double> next_start_in;
   // Besides the claimed job, another one that no worker runs could run
   // now: it need not wait until this one is done.
   bool more_runnable = false;
 };
 
-// Claims the oldest job with work left (queued, running without a live
-// worker, or a failed or cancelled one with a helper object to remove; a
-// paused job keeps its trigger and waits) that `skip` does not reject.
-// Jobs whose workers died with them come after the others, and each such
-// attempt holds the job back a second longer (catalog/job.hpp, attempts).
-// Inside a transaction; the claim outlives it.
-// `preferred` (0: none) is tried first: the job run_pending() started this
-// worker for.
-Claim claim_next_job(std::int64_t preferred, bool (*skip)(std::int64_t job_id));
+// A job with work left (queued, running without a live worker, or a failed
+// or cancelled one with a helper object to remove; a paused job keeps its
+// trigger and waits), and the seconds until it may be taken up: its
+// start_at; outside its run window (with throttle), until it opens; after
+// workers died with it, a second per such attempt (catalog/job.hpp).
+struct JobWithWork {
+  std::int64_t job_id;
+  double starts_in;
+  // The run window it waits for, when that is what holds it back.
+  std::optional<core::RunWindow> waits_for;
+};
+using JobsWithWork =
+    boost::container::vector<JobWithWork, pg::ContextAllocator<JobWithWork>>;
+
+// Best first: `preferred` (0: none), then jobs whose workers did not die
+// with them, then the oldest. `global_window` is colmig.run_window.
+JobsWithWork jobs_with_work(std::int64_t preferred,
+                            const std::optional<core::RunWindow> &global_window);
+
+// Claims the first of jobs_with_work() that may be taken up now and that
+// `skip` does not reject. Inside a transaction; the claim outlives it.
+// `preferred` is the job run_pending() started this worker for.
+Claim claim_next_job(std::int64_t preferred,
+                     const std::optional<core::RunWindow> &global_window,
+                     bool (*skip)(std::int64_t job_id));
 
 void release_job(std::int64_t job_id);
 

@@ -127,7 +127,7 @@ int mark_running(std::int64_t job_id) {
   pg::execute(R"sql(
 UPDATE colmig.jobs
    SET state = 'running', started_at = coalesce(started_at, now()),
-       attempts = attempts + 1,
+       attempts = attempts + 1, throttled = NULL,
        last_error = NULL, last_sqlstate = NULL, updated_at = now()
  WHERE job_id = $1 AND state IN ('queued', 'running')
 RETURNING attempts::int8)sql",
@@ -213,6 +213,12 @@ void record_lock_retry(std::int64_t job_id, const std::string &error) {
 void set_throttled(std::int64_t job_id, const std::optional<std::string> &reason) {
   update("UPDATE colmig.jobs SET throttled = $2, updated_at = now() WHERE job_id = $1",
          {pg::int8_param(job_id), pg::text_param(reason)});
+}
+
+void leave_until_window(std::int64_t job_id) {
+  update("UPDATE colmig.jobs SET attempts = 0, updated_at = now() "
+         "WHERE job_id = $1 AND state = 'running'",
+         {pg::int8_param(job_id)});
 }
 
 void mark_succeeded(std::int64_t job_id) {

@@ -109,6 +109,9 @@ void advance_cursor(std::int64_t job_id, std::int64_t cursor_page,
 void record_lock_retry(std::int64_t job_id, const std::string &error);
 // Why the worker holds back now (shown in colmig.progress), or nothing.
 void set_throttled(std::int64_t job_id, const std::optional<std::string> &reason);
+// The running job's worker lets it go until its run window opens: that
+// worker did not die with it, so the take-up counts no attempt.
+void leave_until_window(std::int64_t job_id);
 // Records that every step ran.
 void mark_succeeded(std::int64_t job_id);
 void mark_failed(std::int64_t job_id, const std::string &error,

@@ -56,6 +56,27 @@ int RunWindow::minutes_until_open(int minute_of_day) const {
          kMinutesPerDay;
 }
 
+std::optional<RunWindow> job_run_window(bool throttle, std::optional<int> start_minute,
+                                        std::optional<int> end_minute,
+                                        const std::optional<RunWindow> &global) {
+  if (!throttle)
+    return std::nullopt;
+  if (start_minute && end_minute)
+    return RunWindow{*start_minute, *end_minute};
+  return global;
+}
+
+double seconds_until_open(const std::optional<RunWindow> &window, int minute_of_day,
+                          double second) {
+  if (!window || window->contains(minute_of_day))
+    return 0;
+  return std::max(0.0, window->minutes_until_open(minute_of_day) * 60.0 - second);
+}
+
+std::string outside_window_reason(const RunWindow &window) {
+  return "outside run window " + format_run_window(window);
+}
+
 std::optional<std::optional<RunWindow>> parse_run_window(std::string_view text) {
   std::string trimmed = trim(text);
   std::optional<std::optional<RunWindow>> result;
@@ -105,8 +126,8 @@ ThrottleDecision decide_throttle(const HealthSignals &signals,
   // In order of how long the wait is likely to be: the window first.
   if (limits.window && !limits.window->contains(signals.minute_of_day)) {
     double until = limits.window->minutes_until_open(signals.minute_of_day) * 60.0;
-    return {std::min(until, kMaxWindowWaitSeconds),
-            "outside run window " + format_run_window(*limits.window)};
+    return {std::min(until, kMaxWindowWaitSeconds), outside_window_reason(*limits.window),
+            true};
   }
   if (limits.max_lag_bytes > 0 && signals.replication_lag_bytes &&
       *signals.replication_lag_bytes > limits.max_lag_bytes)

@@ -22,6 +22,20 @@ struct RunWindow {
   int minutes_until_open(int minute_of_day) const;
 };
 
+// The window a job runs in: its own, else the database's
+// (colmig.run_window); none for a job with throttle => false.
+std::optional<RunWindow> job_run_window(bool throttle, std::optional<int> start_minute,
+                                        std::optional<int> end_minute,
+                                        const std::optional<RunWindow> &global);
+
+// Seconds from now (`minute_of_day`, and `second` into that minute) until
+// `window` opens; 0 inside it.
+double seconds_until_open(const std::optional<RunWindow> &window, int minute_of_day,
+                          double second);
+
+// What colmig.progress says of a job waiting for `window`.
+std::string outside_window_reason(const RunWindow &window);
+
 // "HH:MM-HH:MM"; empty text is no window; nothing when malformed.
 std::optional<std::optional<RunWindow>> parse_run_window(std::string_view text);
 std::string format_run_window(const RunWindow &window);
@@ -50,6 +64,9 @@ struct ThrottleDecision {
   // Nothing: go on at once. Otherwise wait this long, then decide again.
   std::optional<double> wait_seconds;
   std::string reason; // e.g. "replication lag 80MB > 64MB"
+  // The wait is for the run window, whose opening time is known: a job
+  // need not keep a worker meanwhile.
+  bool outside_window = false;
 };
 
 ThrottleDecision decide_throttle(const HealthSignals &signals,

@@ -12,17 +12,22 @@ extern "C" {
 
 namespace colmig::pg {
 
-void wait_for_latch(long timeout_ms) {
+bool wait_for_latch(long timeout_ms) {
   call([&] {
     (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, timeout_ms,
                     PG_WAIT_EXTENSION);
     ResetLatch(MyLatch);
     CHECK_FOR_INTERRUPTS();
-    if (ConfigReloadPending) {
-      ConfigReloadPending = false;
-      ProcessConfigFile(PGC_SIGHUP);
-    }
   });
+  return reload_config_if_pending();
+}
+
+bool reload_config_if_pending() {
+  if (!ConfigReloadPending)
+    return false;
+  ConfigReloadPending = false;
+  call([] { ProcessConfigFile(PGC_SIGHUP); });
+  return true;
 }
 
 } // namespace colmig::pg

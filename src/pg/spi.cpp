@@ -1,7 +1,9 @@
 #include "pg/spi.hpp"
 
 extern "C" {
+#include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 }
 
@@ -44,6 +46,31 @@ Param text_param(const std::optional<std::string> &value) {
   if (!value)
     return {TEXTOID, 0, true};
   return text_param(*value);
+}
+
+Param text_array_param(const std::string *values, std::size_t count) {
+  auto *elements =
+      static_cast<Datum *>(call([&] { return palloc(sizeof(Datum) * (count + 1)); }));
+  for (std::size_t i = 0; i < count; ++i)
+    elements[i] = datum_of_text(values[i]);
+  const int length = static_cast<int>(count);
+  return {TEXTARRAYOID, call([&] {
+            return PointerGetDatum(
+                construct_array(elements, length, TEXTOID, -1, false, TYPALIGN_INT));
+          }),
+          false};
+}
+
+Param int8_array_param(const std::int64_t *values, std::size_t count) {
+  return {INT8ARRAYOID, call([&] {
+            auto *elements = static_cast<Datum *>(palloc(sizeof(Datum) * (count + 1)));
+            for (std::size_t i = 0; i < count; ++i)
+              elements[i] = Int64GetDatum(values[i]);
+            return PointerGetDatum(construct_array(elements, static_cast<int>(count),
+                                                   INT8OID, sizeof(std::int64_t),
+                                                   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+          }),
+          false};
 }
 
 Param int8_param(std::int64_t value) { return {INT8OID, Int64GetDatum(value), false}; }
@@ -110,6 +137,27 @@ std::optional<std::int64_t> get_int64(std::uint64_t row, int column) {
   if (!datum)
     return std::nullopt;
   return DatumGetInt64(*datum);
+}
+
+bool get_text_array(std::uint64_t row, int column, std::string *values,
+                    std::size_t count) {
+  auto datum = get_datum(row, column, TEXTARRAYOID);
+  if (!datum)
+    return false;
+  Datum *elements = nullptr;
+  bool *nulls = nullptr;
+  int length = 0;
+  call([&] {
+    deconstruct_array(DatumGetArrayTypeP(*datum), TEXTOID, -1, false, TYPALIGN_INT,
+                      &elements, &nulls, &length);
+  });
+  if (length != static_cast<int>(count))
+    return false;
+  for (std::size_t i = 0; i < count; ++i)
+    values[i] = nulls[i] ? std::string() : std::string(call([&] {
+      return text_to_cstring(DatumGetTextPP(elements[i]));
+    }));
+  return true;
 }
 
 std::optional<bool> get_bool(std::uint64_t row, int column) {

@@ -30,6 +30,9 @@ Param bool_param(bool value);
 Param float8_param(double value);
 Param timestamptz_param(std::int64_t value); // a TimestampTz
 Param null_param(Oid type);
+// A text[] or bigint[] of `count` values.
+Param text_array_param(const std::string *values, std::size_t count);
+Param int8_array_param(const std::int64_t *values, std::size_t count);
 
 // Runs one statement through SPI; the caller must be connected. Returns the
 // number of rows processed. `read_only` statements share the caller's
@@ -43,6 +46,10 @@ std::optional<std::string> get_text(std::uint64_t row, int column);
 std::optional<std::int64_t> get_int64(std::uint64_t row, int column);
 std::optional<bool> get_bool(std::uint64_t row, int column);
 std::optional<double> get_float8(std::uint64_t row, int column);
+// A text[] of exactly `count` elements (NULL elements read as ""); false
+// when it is NULL or has another length.
+bool get_text_array(std::uint64_t row, int column, std::string *values,
+                    std::size_t count);
 
 // Connects SPI for the lifetime of the object (SQL functions).
 class SpiConnection {

@@ -13,6 +13,8 @@ namespace {
 
 constexpr double kBytesPerMegabyte = 1024.0 * 1024.0;
 constexpr double kLongestSliceSeconds = 1.0;
+// A run window further away than this is waited for without a worker.
+constexpr double kLongestHoldSeconds = 5.0;
 constexpr std::chrono::milliseconds kSignalsMaxAge{100};
 
 core::HealthSignals read_signals(Oid relid) {
@@ -37,10 +39,8 @@ SELECT (extract(hour FROM localtime) * 60 + extract(minute FROM localtime))::int
 
 core::ThrottleLimits Throttle::limits() const {
   core::ThrottleLimits limits;
-  if (job_.window_start_minute && job_.window_end_minute)
-    limits.window = core::RunWindow{*job_.window_start_minute, *job_.window_end_minute};
-  else if (auto global = core::parse_run_window(guc::run_window ? guc::run_window : ""))
-    limits.window = *global;
+  limits.window = core::job_run_window(job_.throttle, job_.window_start_minute,
+                                       job_.window_end_minute, guc::global_run_window());
   limits.max_lag_bytes =
       static_cast<std::int64_t>(guc::max_replication_lag_mb) * 1024 * 1024;
   limits.max_lag_seconds = guc::max_replication_lag_time_ms / 1000.0;
@@ -68,6 +68,9 @@ void Throttle::announce(const std::optional<std::string> &reason) {
 bool Throttle::hold_back(LastBatch &last) {
   if (!job_.throttle)
     return true;
+  // A DBA's new colmig.run_window (or other limit) counts from the next
+  // batch on.
+  (void)pg::reload_config_if_pending();
   for (;;) {
     const auto now = std::chrono::steady_clock::now();
     if (!signals_ || now - signals_read_at_ >= kSignalsMaxAge) {
@@ -93,6 +96,14 @@ bool Throttle::hold_back(LastBatch &last) {
       return true;
     }
     announce(decision.reason);
+    if (decision.outside_window && *decision.wait_seconds > kLongestHoldSeconds) {
+      // The job gives its worker back until its window opens (the claim
+      // holds it back until then, catalog/claim.hpp): a job outside its
+      // window must not keep one of colmig.max_workers from other jobs.
+      pg::in_transaction("colmig: leaving job until its window",
+                         [&] { catalog::leave_until_window(job_.id); });
+      return false;
+    }
     // The batch's WAL is paid for by this wait.
     last.wal_bytes = 0;
     // Long waits (a window hours away) are cut into slices, so a pause or

@@ -25,8 +25,10 @@ public:
   explicit Throttle(const catalog::Job &job) : job_(job) {}
 
   // Waits until the job may go on. False when the job stopped meanwhile
-  // (paused or cancelled). `last` is the batch before; its WAL is used up
-  // once the worker has held back for it.
+  // (paused or cancelled), or when its run window is further away than a
+  // few seconds: the job stays running, and its worker lets it go until
+  // then. `last` is the batch before; its WAL is used up once the worker
+  // has held back for it.
   bool hold_back(LastBatch &last);
 
 private:

@@ -2,6 +2,7 @@
 // other until none is left, then exits. Several may run in one database;
 // the advisory-lock claim keeps them on different jobs.
 #include "catalog/claim.hpp"
+#include "guc.hpp"
 #include "pg/context_allocator.hpp"
 #include "pg/guc_scope.hpp"
 #include "pg/transaction.hpp"
@@ -39,7 +40,7 @@ catalog::Claim claim(std::int64_t preferred) {
   catalog::Claim claim;
   pg::in_transaction("colmig: looking for work", [&] {
     if (catalog::extension_installed())
-      claim = catalog::claim_next_job(preferred, already_seen);
+      claim = catalog::claim_next_job(preferred, guc::global_run_window(), already_seen);
   });
   return claim;
 }

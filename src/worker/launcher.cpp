@@ -165,7 +165,10 @@ void launcher_loop() {
           static_cast<long>((next_wakeup - GetCurrentTimestamp()) / 1000) + 1;
       timeout = std::max(1L, std::min(timeout, until));
     }
-    pg::wait_for_latch(timeout);
+    // colmig.run_window may have changed: jobs left until their window
+    // opens are looked at again.
+    if (pg::wait_for_latch(timeout))
+      queue_all_databases();
   }
 }
 

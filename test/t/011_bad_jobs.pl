@@ -5,7 +5,10 @@
 #   while it is being retried is taken up before the killer has failed,
 #   and completes;
 # - a job held outside its run window does not keep a job created after it
-#   (in the same transaction: one launch only) from finishing;
+#   (in the same transaction: one launch only) from finishing, and no worker
+#   waits for it: not for as many such jobs as there are workers, nor for a
+#   running job whose window (colmig.run_window) closes under it, which
+#   goes on when the window opens again;
 # - a worker terminated more than max_attempts times, with committed
 #   batches in between, does not fail its job: progress resets the count;
 # - an infinite start_at is refused, and one already in the job table
@@ -174,11 +177,60 @@ is($node->safe_psql('postgres',
 poll(qq{SELECT throttled LIKE 'outside run window %' FROM colmig.progress WHERE job_id = $windowed},
 	'the windowed job to say why it holds back');
 is($node->safe_psql('postgres',
-	"SELECT state || ' ' || phase || ' ' || (worker_pid IS NOT NULL) FROM colmig.progress WHERE job_id = $windowed"),
-	'running queued true', 'the windowed job is still running, held before its first step, in its own worker');
-$node->safe_psql('postgres', "SELECT colmig.cancel($windowed)");
+	"SELECT state || ' ' || phase || ' ' || (worker_pid IS NULL) FROM colmig.progress WHERE job_id = $windowed"),
+	'queued queued true', 'the windowed job waits for its window, in no worker');
+
+# As many jobs outside their window as there are workers (another role's
+# doing, say) keep no worker: a job created after them runs at once.
+my @windowed = split /\n/, $node->safe_psql('postgres', q{
+	SELECT colmig.add_column('later', 'c' || i, 'int', backfill_expr => 'qty',
+	    window_start => date_trunc('minute', localtime + interval '2 hours')::time,
+	    window_end => date_trunc('minute', localtime + interval '3 hours')::time)
+	  FROM generate_series(1, 4) i});
+my $beside = $node->safe_psql('postgres', q{
+	SELECT colmig.add_column('sooner', 'doubled', 'numeric', backfill_expr => 'price * 2')});
+is($node->safe_psql('postgres', "SELECT wait_outcome($beside)"), 'succeeded',
+	'four jobs outside their windows (colmig.max_workers is 4) hold no job back');
+poll(q{SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'colmig worker'},
+	'no worker to stay for the windowed jobs');
+$node->safe_psql('postgres', "SELECT colmig.cancel(j) FROM unnest(ARRAY[$windowed, " .
+	join(', ', @windowed) . "]) j");
 is($node->safe_psql('postgres', "SELECT wait_outcome($windowed)"), 'cancelled',
-	'the windowed job can be cancelled');
+	'a windowed job can be cancelled');
+
+# A running job whose window closes (colmig.run_window set and reloaded)
+# gives its worker back, says why it waits, and goes on from its cursor
+# when the window opens (here: the setting reset and reloaded).
+$node->safe_psql('postgres', q{
+CREATE FUNCTION gate(value anyelement) RETURNS anyelement LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_advisory_xact_lock_shared(4242); RETURN value; END $$;
+CREATE TABLE closing (id bigint PRIMARY KEY, v int NOT NULL);
+INSERT INTO closing SELECT g, g FROM generate_series(1, 20000) g;
+});
+my $gate = $node->background_psql('postgres');
+$gate->query_safe('SELECT pg_advisory_lock(4242)');
+my $closing = $node->safe_psql('postgres', q{
+	SELECT colmig.add_column('closing', 'w', 'int', backfill_expr => 'gate(v)', batch_size => 500)});
+poll(q{SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND NOT granted)},
+	'the worker to reach the gate');
+my $far_window = $node->safe_psql('postgres', q{
+	SELECT to_char(localtime + interval '2 hours', 'HH24:MI') || '-' ||
+	       to_char(localtime + interval '3 hours', 'HH24:MI')});
+$node->safe_psql('postgres',
+	"ALTER SYSTEM SET colmig.run_window = '$far_window'; SELECT pg_reload_conf();");
+$gate->query_safe('SELECT pg_advisory_unlock(4242)');
+poll(qq{SELECT state = 'running' AND worker_pid IS NULL AND throttled LIKE 'outside run window %'
+          FROM colmig.progress WHERE job_id = $closing},
+	'the job to leave its worker when its window closed');
+poll(q{SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'colmig worker'},
+	'no worker to stay for it');
+cmp_ok(job_field($closing, 'rows_done'), '<', 20000, 'the job stopped part way');
+$node->safe_psql('postgres', 'ALTER SYSTEM RESET colmig.run_window; SELECT pg_reload_conf()');
+is($node->safe_psql('postgres', "SELECT wait_outcome($closing)"), 'succeeded',
+	'it goes on once the window opens');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM closing WHERE w IS DISTINCT FROM v'),
+	'0', 'with every row right');
+$gate->quit;
 
 # 4. Killed from outside more often than max_attempts, but each worker
 #    committed batches before it was ended: the job still succeeds.

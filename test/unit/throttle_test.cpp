@@ -292,6 +292,42 @@ TEST(DecideThrottle, OutsideTheWindowWaitsUntilItOpensAtMostAMinute) {
   expect_go(decide_throttle(healthy(hm(4, 59)), l));
 }
 
+TEST(DecideThrottle, AWindowWaitSaysItIsOne) {
+  ThrottleLimits l;
+  l.window = window(hm(1, 0), hm(5, 0));
+  EXPECT_TRUE(decide_throttle(healthy(hm(12, 0)), l).outside_window);
+  l.window.reset();
+  l.max_lag_bytes = 64 * kMB;
+  HealthSignals lagging = healthy(hm(12, 0));
+  lagging.replication_lag_bytes = 80 * kMB;
+  const ThrottleDecision d = decide_throttle(lagging, l);
+  ASSERT_TRUE(d.wait_seconds.has_value());
+  EXPECT_FALSE(d.outside_window);
+}
+
+TEST(JobRunWindow, TheJobsOwnElseTheGlobalOneAndNoneUnthrottled) {
+  const std::optional<RunWindow> global = window(hm(22, 0), hm(2, 0));
+  const auto own = job_run_window(true, hm(1, 0), hm(5, 0), global);
+  ASSERT_TRUE(own.has_value());
+  EXPECT_EQ(own->start_minute, hm(1, 0));
+  EXPECT_EQ(own->end_minute, hm(5, 0));
+  const auto inherited = job_run_window(true, std::nullopt, std::nullopt, global);
+  ASSERT_TRUE(inherited.has_value());
+  EXPECT_EQ(inherited->start_minute, hm(22, 0));
+  EXPECT_FALSE(
+      job_run_window(true, std::nullopt, std::nullopt, std::nullopt).has_value());
+  EXPECT_FALSE(job_run_window(false, hm(1, 0), hm(5, 0), global).has_value());
+}
+
+TEST(SecondsUntilOpen, CountsTheSecondsIntoTheCurrentMinute) {
+  const std::optional<RunWindow> w = window(hm(1, 0), hm(5, 0));
+  EXPECT_DOUBLE_EQ(seconds_until_open(w, hm(0, 59), 30.0), 30.0);
+  EXPECT_DOUBLE_EQ(seconds_until_open(w, hm(0, 0), 0.0), 3600.0);
+  EXPECT_DOUBLE_EQ(seconds_until_open(w, hm(2, 0), 59.9), 0.0); // inside
+  EXPECT_DOUBLE_EQ(seconds_until_open(std::nullopt, hm(12, 0), 0.0), 0.0);
+  EXPECT_EQ(outside_window_reason(*w), "outside run window 01:00-05:00");
+}
+
 TEST(DecideThrottle, WindowWaitIsNeverMoreThanAMinuteAllDayLong) {
   ThrottleLimits l;
   l.window = window(hm(22, 0), hm(2, 30));
