@@ -52,6 +52,21 @@ SELECT colmig.add_column('products', 'third', 'int', backfill_expr => 'price / 3
 SELECT try(format('SELECT colmig.wait(%s)', :job_skipped));
 DROP TRIGGER skips_odd_rows ON products;
 DROP FUNCTION skip_odd();
+-- A BEFORE trigger that changes a column the expression reads: the value
+-- comes from the row as the triggers left it, as for the application's
+-- writes (3. below), not from the row before them.
+CREATE FUNCTION bump_price() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN NEW.price := NEW.price + 1000000; RETURN NEW; END $$;
+CREATE TRIGGER bumps_price BEFORE UPDATE ON products FOR EACH ROW
+    EXECUTE FUNCTION bump_price();
+SELECT colmig.add_column('products', 'price_then', 'text', backfill_expr => 'price::text',
+                         fire_triggers => true) AS job_bumped \gset
+SELECT colmig.wait(:job_bumped);
+DROP TRIGGER bumps_price ON products;
+SELECT count(*) FILTER (WHERE price_then = price::text) AS from_the_row_as_triggers_left_it,
+       count(*) FILTER (WHERE price > 1000000) AS bumped, count(*) AS rows FROM products;
+UPDATE products SET price = price - 1000000, updated_at = '2000-01-01';
+TRUNCATE audit;
 
 -- 3. Rows the application writes while the job runs get exactly the value
 --    a batch gives: after the application's own BEFORE triggers (its
@@ -63,6 +78,10 @@ DROP FUNCTION skip_odd();
 CREATE TRIGGER "~late" BEFORE INSERT ON products FOR EACH ROW EXECUTE FUNCTION touch();
 SELECT try($$SELECT colmig.add_column('products', 'worth', 'text', backfill_expr => 'qty')$$);
 DROP TRIGGER "~late" ON products;
+--    Also one named like colmig's own: it would sort after them.
+CREATE TRIGGER "~colmig_fill_zz" BEFORE UPDATE ON products FOR EACH ROW EXECUTE FUNCTION touch();
+SELECT try($$SELECT colmig.add_column('products', 'worth', 'text', backfill_expr => 'qty')$$);
+DROP TRIGGER "~colmig_fill_zz" ON products;
 SELECT pg_advisory_lock(4242);
 SELECT colmig.add_column('products', 'worth', 'text',
                          backfill_expr => $$gate(price * qty || ' by ' || current_user)$$,
@@ -77,6 +96,10 @@ INSERT INTO products (id, price, qty) VALUES (5002, 7, 7);
 RESET session_replication_role;
 SELECT id, price, worth = price * qty || ' by ' || current_user AS as_a_batch_would
   FROM products WHERE id IN (1999, 5001, 5002) ORDER BY id;
+-- A second job may not read the column this one still fills: it would be
+-- computed from the NULLs of rows this job has not reached.
+SELECT try($$SELECT colmig.add_column('products', 'worth_length', 'int',
+                                      backfill_expr => 'length(worth)')$$);
 SELECT pg_advisory_unlock(4242);
 SELECT colmig.wait(:job_live);
 SELECT count(*) FILTER (WHERE worth = price * qty || ' by ' || current_user) AS right_values,
@@ -91,6 +114,41 @@ CREATE TRIGGER "~late" BEFORE UPDATE ON products FOR EACH ROW EXECUTE FUNCTION t
 SELECT pg_advisory_unlock(4242);
 SELECT try(format('SELECT colmig.wait(%s)', :job_late));
 DROP TRIGGER "~late" ON products;
+--    The same when the fill trigger is renamed to sort first: what counts
+--    is the order the triggers fire in, not colmig's name.
+SELECT pg_advisory_lock(4242);
+SELECT colmig.add_column('products', 'renamed_worth', 'int', backfill_expr => 'gate(qty)',
+                         batch_size => 100) AS job_first \gset
+SELECT wait_until('SELECT worker_at_gate()');
+DO $$ BEGIN
+    EXECUTE format('ALTER TRIGGER %I ON products RENAME TO a_fill',
+                   (SELECT tgname FROM pg_trigger
+                     WHERE tgrelid = 'products'::regclass AND tgisinternal));
+END $$;
+CREATE TRIGGER b_touch BEFORE UPDATE ON products FOR EACH ROW EXECUTE FUNCTION touch();
+SELECT pg_advisory_unlock(4242);
+SELECT try(format('SELECT colmig.wait(%s)', :job_first));
+DROP TRIGGER b_touch ON products;
+--    One that lives only a while, between two looks of the job: the rows
+--    written meanwhile are left to the sweep (the fill trigger sees the
+--    later trigger and does not fill them), which fills them from the
+--    rows as they were stored.
+CREATE FUNCTION double_qty() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN NEW.qty := NEW.qty * 2; RETURN NEW; END $$;
+SELECT pg_advisory_lock(4242);
+SELECT colmig.add_column('products', 'qty_then', 'int', backfill_expr => 'gate(qty)',
+                         batch_size => 100) AS job_brief \gset
+SELECT wait_until('SELECT worker_at_gate()');
+CREATE TRIGGER "~zz_brief" BEFORE INSERT OR UPDATE ON products FOR EACH ROW
+    EXECUTE FUNCTION double_qty();
+INSERT INTO products (id, price, qty) VALUES (5003, 10, 4);
+UPDATE products SET price = price WHERE id = 1998;
+DROP TRIGGER "~zz_brief" ON products;
+SELECT id, qty, qty_then FROM products WHERE id IN (1998, 5003) ORDER BY id;
+SELECT pg_advisory_unlock(4242);
+SELECT colmig.wait(:job_brief);
+SELECT count(*) FILTER (WHERE qty_then = qty) AS right_values, count(*) AS rows FROM products;
+DROP FUNCTION double_qty();
 
 -- 4. An expression that raises for some row never makes the application's
 --    write fail: the row is written with the column NULL (the server log
@@ -109,6 +167,11 @@ INSERT INTO products (id, price, qty) VALUES (6001, 10, 0);
 INSERT INTO products (id, price, qty) VALUES (6002, 10, 5);
 RESET ROLE;
 SELECT id, per_unit FROM products WHERE id IN (6001, 6002) ORDER BY id;
+-- The row left NULL is noted in the writer's own transaction, for the
+-- job's proof (colmig.fill_errors, closed to other roles).
+SELECT count(*) FILTER (WHERE job_id = :job_raises) AS rows_left_unfilled,
+       count(*) FILTER (WHERE job_id = :job_slow) AS rows_of_the_other_job
+  FROM colmig.fill_errors;
 -- Only a cancel is no error of the expression's: the application's own
 -- statement_timeout still ends its statement while the fill runs long.
 SELECT wait_until(format($$SELECT phase = 'backfill' FROM colmig.jobs WHERE job_id = %s$$,
@@ -119,6 +182,9 @@ RESET statement_timeout;
 SELECT colmig.cancel(:job_slow);
 SELECT pg_advisory_unlock(4242);
 SELECT try(format('SELECT colmig.wait(%s)', :job_raises));
+SELECT wait_until(format('SELECT NOT cleanup_needed FROM colmig.jobs WHERE job_id = %s',
+                         :job_raises));
+SELECT count(*) AS notes_left FROM colmig.fill_errors WHERE job_id = :job_raises;
 SELECT colmig.wait(:job_slow);
 SELECT count(*) AS row_7003 FROM products WHERE id = 7003;
 DROP FUNCTION slow_for(int);
@@ -168,8 +234,12 @@ DROP TABLE rules, allowed;
 --    (search_path with pg_temp last, TimeZone, DateStyle, ...), as the
 --    batches do. A writer whose search_path puts its own schema first, with
 --    a function of the name the owner's function calls, runs none of its
---    code as the owner; one in another time zone gets the same day.
-CREATE TABLE stamps (id int PRIMARY KEY, at timestamptz NOT NULL);
+--    code as the owner; one in another time zone gets the same day; one
+--    with other text search, identifier quoting and array settings gets
+--    the creator's words, names and NULLs.
+CREATE TABLE stamps (id int PRIMARY KEY, at timestamptz NOT NULL,
+                     word text NOT NULL DEFAULT 'ab',
+                     phrase text NOT NULL DEFAULT 'dogs running');
 INSERT INTO stamps SELECT g, '2026-06-01 00:30+00'::timestamptz + g * interval '1 minute'
   FROM generate_series(1, 1000) g;
 GRANT INSERT ON stamps TO colmig_app;
@@ -189,20 +259,27 @@ SELECT colmig.add_column('stamps', 'doubled', 'int', backfill_expr => 'gate(calc
 SELECT colmig.add_column('stamps', 'day', 'date', backfill_expr => 'gate(at::date)',
                          batch_size => 100) AS job_day \gset
 RESET TimeZone;
-SELECT wait_until(format($$SELECT count(*) = 2 FROM colmig.jobs
-                            WHERE job_id IN (%s, %s) AND phase = 'backfill'$$,
-                         :job_doubled, :job_day));
+SELECT colmig.add_column('stamps', 'label', 'text',
+    backfill_expr => $$gate(quote_ident(word) || ' ' || to_tsvector(phrase)::text || ' '
+                            || ('{' || word || ',NULL}')::text[]::text)$$,
+    batch_size => 100) AS job_label \gset
+SELECT wait_until(format($$SELECT count(*) = 3 FROM colmig.jobs
+                            WHERE job_id IN (%s, %s, %s) AND phase = 'backfill'$$,
+                         :job_doubled, :job_day, :job_label));
 SET ROLE colmig_app;
 SET search_path = writers, public;
 SET TimeZone = 'America/Los_Angeles';
-INSERT INTO public.stamps VALUES (2001, '2026-06-01 02:00+00');
-RESET TimeZone;
-RESET search_path;
+SET default_text_search_config = 'simple';
+SET quote_all_identifiers = on;
+SET array_nulls = off;
+INSERT INTO public.stamps (id, at) VALUES (2001, '2026-06-01 02:00+00');
+RESET ALL;
 RESET ROLE;
 SELECT pg_advisory_unlock(4242);
-SELECT colmig.wait(:job_doubled), colmig.wait(:job_day);
+SELECT colmig.wait(:job_doubled), colmig.wait(:job_day), colmig.wait(:job_label);
 SELECT count(*) FILTER (WHERE doubled = id * 2) AS doubled_right,
        count(*) FILTER (WHERE day = (at AT TIME ZONE 'Asia/Tokyo')::date) AS creators_day,
+       count(*) FILTER (WHERE label = 'ab ''dog'':1 ''run'':2 {ab,NULL}') AS creators_text,
        count(*) AS rows
   FROM stamps;
 SELECT count(*) AS code_run_for_the_writer FROM loot;

@@ -22,8 +22,11 @@ SELECT count(*) AS visible_to_alice FROM colmig.progress;
 SELECT colmig.add_column('alice_space.notes', 'forbidden', 'int',
                          backfill_expr => 'public.superuser_only(id)') AS job_forbidden \gset
 SELECT try(format('SELECT colmig.wait(%s)', :job_forbidden));
--- She cannot read the job table behind the view.
+-- She cannot read the job table behind the view, nor write the rows the
+-- fill triggers note for the proofs (which would make others' sweeps
+-- begin again).
 SELECT try('SELECT count(*) FROM colmig.jobs');
+SELECT try('INSERT INTO colmig.fill_errors VALUES (1)');
 RESET ROLE;
 
 -- bob does not own the table: 42501 for a new job and for alice's jobs;

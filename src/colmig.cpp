@@ -1,7 +1,6 @@
 // Module entry: settings everywhere; the launcher and its shared memory
 // only when colmig is in shared_preload_libraries.
 #include "guc.hpp"
-#include "pg/fill_errors.hpp"
 #include "worker/shared_state.hpp"
 #include "worker/start.hpp"
 
@@ -17,6 +16,5 @@ void _PG_init(void) {
   if (!process_shared_preload_libraries_in_progress)
     return;
   colmig::worker::install_shmem_hooks();
-  colmig::pg::install_fill_error_counters();
   colmig::worker::register_launcher_worker();
 }

@@ -7,13 +7,17 @@
 #include "api/catalog_access.hpp"
 #include "api/validate.hpp"
 #include "catalog/dependencies.hpp"
+#include "pg/context_allocator.hpp"
 #include "worker/shared_state.hpp"
+
+#include <boost/container/vector.hpp>
 
 #include <string>
 
 extern "C" {
 #include "access/htup_details.h"
 #include "catalog/pg_class.h"
+#include "optimizer/optimizer.h"
 #include "utils/timestamp.h"
 #include "utils/date.h"
 #include "utils/guc.h"
@@ -136,6 +140,41 @@ void check_no_active_job(const api::TargetTable &table, const std::string &colum
               {}, "Wait for that job, or cancel it with colmig.cancel().");
 }
 
+// The columns `expr` reads, by number.
+boost::container::vector<std::int64_t, pg::ContextAllocator<std::int64_t>>
+columns_read(Node *expr) {
+  boost::container::vector<std::int64_t, pg::ContextAllocator<std::int64_t>> columns{
+      pg::ContextAllocator<std::int64_t>(CurrentMemoryContext)};
+  Bitmapset *attrs = pg::call([&] {
+    Bitmapset *found = nullptr;
+    pull_varattnos(expr, 1, &found);
+    return found;
+  });
+  for (int member = -1; (member = bms_next_member(attrs, member)) >= 0;)
+    columns.push_back(member + FirstLowInvalidHeapAttributeNumber);
+  return columns;
+}
+
+// A column another job still fills has NULLs where it will have values:
+// an expression over it would be computed from the NULLs, and nothing
+// would compute it again once that job has filled them.
+void check_reads_no_column_being_filled(const api::TargetTable &table, Node *expr) {
+  const auto columns = columns_read(expr);
+  pg::execute(
+      "SELECT job_id, column_name::text FROM colmig.jobs "
+      "WHERE relid = $1 AND column_attnum = ANY ($2) "
+      "AND (state IN ('queued', 'running', 'paused') OR cleanup_needed) "
+      "ORDER BY job_id LIMIT 1",
+      {pg::oid_param(table.relid), pg::int8_array_param(columns.data(), columns.size())});
+  if (pg::result_rows() > 0)
+    pg::raise("55000",
+              "backfill_expr reads column \"" + *pg::get_text(0, 1) + "\" of relation " +
+                  table.qualified_name + ", which colmig job " +
+                  std::to_string(*pg::get_int64(0, 0)) + " is still filling",
+              "Rows that job has not reached yet would be computed from its NULLs.",
+              "Wait for that job (colmig.wait()) before creating this one.");
+}
+
 struct Analysis {
   api::ColumnType type;
   std::optional<api::AnalysedExpression> default_value;
@@ -215,21 +254,17 @@ INSERT INTO colmig.jobs (relid, relation, column_name, column_type, default_expr
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
         make_time(($15 / 60)::int % 24, $15 % 60, 0),
         make_time(($16 / 60)::int % 24, $16 % 60, 0), $17,
-        ARRAY[$18, $19, $20, $21, $22, $23])
+        $18)
 RETURNING job_id)sql",
-      {pg::oid_param(table.relid),
-       pg::text_param(table.qualified_name),
-       pg::text_param(request.column),
-       pg::text_param(analysis.type.sql_name),
-       pg::text_param(request.default_expr),
-       pg::text_param(request.backfill_expr),
+      {pg::oid_param(table.relid), pg::text_param(table.qualified_name),
+       pg::text_param(request.column), pg::text_param(analysis.type.sql_name),
+       pg::text_param(request.default_expr), pg::text_param(request.backfill_expr),
        optional_text(analysis.default_value),
        fill ? pg::text_param(fill->node) : pg::null_param(TEXTOID),
        pg::bool_param(analysis.default_value && analysis.default_value->is_volatile),
        pg::bool_param(request.not_null),
        request.batch_size ? pg::int4_param(*request.batch_size) : pg::null_param(INT4OID),
-       pg::oid_param(owner),
-       pg::bool_param(request.throttle),
+       pg::oid_param(owner), pg::bool_param(request.throttle),
        pg::bool_param(request.fire_triggers),
        request.window_start ? pg::int4_param(static_cast<std::int32_t>(
                                   *request.window_start / kMicrosecondsPerMinute))
@@ -239,12 +274,7 @@ RETURNING job_id)sql",
                           : pg::null_param(INT4OID),
        request.start_at ? pg::timestamptz_param(*request.start_at)
                         : pg::null_param(TIMESTAMPTZOID),
-       pg::text_param(settings[0]),
-       pg::text_param(settings[1]),
-       pg::text_param(settings[2]),
-       pg::text_param(settings[3]),
-       pg::text_param(settings[4]),
-       pg::text_param(settings[5])});
+       pg::text_array_param(settings.data(), settings.size())});
   return *pg::get_int64(0, 0);
 }
 
@@ -265,6 +295,8 @@ COLMIG_SQL_FUNCTION(colmig_add_column) {
   {
     api::CatalogAccess catalog;
     check_no_active_job(table, request.column);
+    if (const api::AnalysedExpression *fill = analysis.fill())
+      check_reads_no_column_being_filled(table, fill->tree);
     job_id = insert_job(request, table, analysis, owner, settings);
     for (const auto *expr : {analysis.default_value ? &*analysis.default_value : nullptr,
                              analysis.backfill ? &*analysis.backfill : nullptr})

@@ -13,9 +13,13 @@
 //  - It never makes an application's write fail that would succeed
 //    without it: the evaluation runs in a subtransaction, and when it
 //    raises (a division by zero for this row, a dropped column) the row is
-//    written with the column NULL, and the server log says why. The
-//    backfill's sweep, or the job's NOT NULL validation, then meets the
-//    same row and fails the job with that error.
+//    written with the column NULL, and the server log says why. The row
+//    is noted for the job's proof (catalog/fill_errors.hpp), so the
+//    backfill's sweep begins again, meets the same row and fails the job
+//    with that error.
+//  - It leaves the row to the sweep, the same way, when a BEFORE trigger
+//    of the table fires after it: that trigger could change the row after
+//    the fill.
 //
 // It runs in every application write, so the expression is compiled once
 // per session and trigger and evaluated over the row directly, as
@@ -23,13 +27,16 @@
 // table (ALTER TABLE, VACUUM, ANALYZE) makes the next row compile it again.
 #include "core/evaluation_settings.hpp"
 
-#include "pg/fill_errors.hpp"
+#include "api/catalog_access.hpp"
+#include "catalog/fill_errors.hpp"
 #include "pg/fill_expression.hpp"
+#include "pg/fill_trigger_catalog.hpp"
 #include "pg/guard.hpp"
 
 extern "C" {
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/pg_trigger.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "executor/tuptable.h"
@@ -209,9 +216,26 @@ bool passes_through(int sqlerrcode) {
          sqlerrcode == ERRCODE_ADMIN_SHUTDOWN;
 }
 
+// A row written with the column NULL although the trigger should have
+// filled it: it may lie behind the sweep, so the proof must hear of it
+// (catalog/fill_errors.hpp), in this transaction.
+void leave_unfilled(TriggerData *data, const char *why) {
+  ereport(LOG,
+          (errmsg("colmig: the fill trigger of job %s left column %s of a row of "
+                  "\"%s\" NULL: %s",
+                  data->tg_trigger->tgargs[kJobId], data->tg_trigger->tgargs[kAttnum],
+                  RelationGetRelationName(data->tg_relation), why),
+           errhidestmt(true)));
+  const std::int64_t job_id = pg_strtoint64(data->tg_trigger->tgargs[kJobId]);
+  colmig::api::CatalogAccess catalog;
+  colmig::catalog::note_fill_error(job_id);
+}
+
 // compile_and_fill() in a subtransaction, as PL/pgSQL runs a block with an
-// EXCEPTION clause: on an error the row comes back unchanged.
-HeapTuple fill_or_leave(CompiledFill *entry, TriggerData *data, HeapTuple row) {
+// EXCEPTION clause: on an error the row comes back unchanged, and
+// `*error_message` says why (NULL when filled).
+HeapTuple fill_or_leave(CompiledFill *entry, TriggerData *data, HeapTuple row,
+                        char **error_message) {
   MemoryContext caller_context = CurrentMemoryContext;
   ResourceOwner caller_owner = CurrentResourceOwner;
   const int active_before = entry->active;
@@ -242,14 +266,7 @@ HeapTuple fill_or_leave(CompiledFill *entry, TriggerData *data, HeapTuple row) {
     entry->valid = false;
     if (passes_through(error->sqlerrcode))
       ReThrowError(error);
-    // The row may lie behind the sweep: the proof must hear of it.
-    colmig::pg::note_fill_error(data->tg_trigger->tgoid);
-    ereport(LOG,
-            (errmsg("colmig: the fill trigger of job %s left column %s of a row of "
-                    "\"%s\" NULL: %s",
-                    data->tg_trigger->tgargs[kJobId], data->tg_trigger->tgargs[kAttnum],
-                    RelationGetRelationName(data->tg_relation), error->message),
-             errhidestmt(true)));
+    *error_message = pstrdup(error->message);
     FreeErrorData(error);
     result = row;
   }
@@ -285,6 +302,16 @@ Datum fill_column_c(FunctionCallInfo fcinfo) {
   if (attnum <= 0 || attnum > desc->natts || !column_is_null(row, desc, attnum) ||
       (is_update && !column_is_null(data->tg_trigtuple, desc, attnum)))
     return PointerGetDatum(row);
+  // A BEFORE trigger that fires after this one (created with a name that
+  // sorts later, or this one renamed) could change the row after the
+  // fill: the value would not be the one a batch gives the row as it is
+  // stored. The row is left to the sweep, which fills it from that.
+  if (colmig::pg::before_trigger_fires_after(
+          data->tg_relation->trigdesc, data->tg_trigger->tgoid,
+          is_update ? TRIGGER_TYPE_UPDATE : TRIGGER_TYPE_INSERT)) {
+    leave_unfilled(data, "a BEFORE trigger of the table fires after the fill trigger");
+    return PointerGetDatum(row);
+  }
   bool found = false;
   auto *entry = static_cast<CompiledFill *>(
       hash_search(fill_table(), &data->tg_trigger->tgoid, HASH_ENTER, &found));
@@ -295,7 +322,11 @@ Datum fill_column_c(FunctionCallInfo fcinfo) {
     entry->active = 0;
     entry->pinned = 0;
   }
-  return PointerGetDatum(fill_or_leave(entry, data, row));
+  char *error_message = nullptr;
+  HeapTuple filled = fill_or_leave(entry, data, row, &error_message);
+  if (error_message != nullptr)
+    leave_unfilled(data, error_message);
+  return PointerGetDatum(filled);
 }
 
 } // namespace

@@ -17,8 +17,7 @@ SELECT job_id, relid::int8, relation, column_name::text, column_attnum::int8,
        owner::int8, state, phase, cleanup_needed, attempts::int8,
        fill_trigger::int8, fill_trigger_xmin, sweep_filenode::int8,
        sweep_restarts::int8, cursor_page, end_page, rows_done,
-       settings[1], settings[2], settings[3], settings[4], settings[5], settings[6],
-       fill_error_epoch, fill_error_count
+       fill_error_count, settings
   FROM colmig.jobs WHERE job_id = $1)sql";
 
 void update(const char *sql, std::initializer_list<pg::Param> params) {
@@ -82,10 +81,10 @@ std::optional<Job> load_job(std::int64_t job_id) {
   job.cursor_page = *pg::get_int64(0, 25);
   job.end_page = pg::get_int64(0, 26);
   job.rows_done = *pg::get_int64(0, 27);
-  for (std::size_t i = 0; i < job.settings.size(); ++i)
-    job.settings[i] = pg::get_text(0, 28 + static_cast<int>(i)).value_or("");
-  job.fill_error_epoch = pg::get_int64(0, 34);
-  job.fill_error_count = pg::get_int64(0, 35);
+  job.fill_error_count = pg::get_int64(0, 28);
+  if (!pg::get_text_array(0, 29, job.settings.data(), job.settings.size()))
+    pg::raise("XX000", "colmig job " + std::to_string(job_id) +
+                           " does not have one value for each evaluation setting");
   return job;
 }
 
@@ -177,14 +176,13 @@ void begin_sweep(std::int64_t job_id, const SweepBaseline &baseline,
   update_running(R"sql(
 UPDATE colmig.jobs
    SET phase = 'sweep', cursor_page = 0, end_page = $4, sweep_filenode = $2,
-       fill_trigger_xmin = $3, fill_error_epoch = $6, fill_error_count = $7,
+       fill_trigger_xmin = $3, fill_error_count = $6,
        sweep_restarts = sweep_restarts + CASE WHEN $5 THEN 1 ELSE 0 END,
        updated_at = now()
  WHERE job_id = $1 AND state = 'running')sql",
                  {pg::int8_param(job_id), pg::oid_param(baseline.filenode),
                   pg::int8_param(baseline.trigger_xmin), pg::int8_param(end_page),
-                  pg::bool_param(restart), optional_int8(baseline.fill_error_epoch),
-                  optional_int8(baseline.fill_error_count)});
+                  pg::bool_param(restart), optional_int8(baseline.fill_error_count)});
 }
 
 void advance_cursor(std::int64_t job_id, std::int64_t cursor_page,

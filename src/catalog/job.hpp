@@ -51,8 +51,8 @@ struct Job {
   TransactionId fill_trigger_xmin = InvalidTransactionId;
   Oid sweep_filenode = InvalidOid;
   int sweep_restarts = 0;
-  // The fill trigger's error count when the sweep began (pg/fill_errors).
-  std::optional<std::int64_t> fill_error_epoch;
+  // Rows the fill trigger had left NULL when the sweep began
+  // (catalog/fill_errors.hpp).
   std::optional<std::int64_t> fill_error_count;
   std::int64_t cursor_page = 0;
   std::optional<std::int64_t> end_page;
@@ -99,7 +99,6 @@ void record_fill_trigger(std::int64_t job_id, AttrNumber attnum, Oid trigger,
 struct SweepBaseline {
   Oid filenode;
   TransactionId trigger_xmin;
-  std::optional<std::int64_t> fill_error_epoch;
   std::optional<std::int64_t> fill_error_count;
 };
 void begin_sweep(std::int64_t job_id, const SweepBaseline &baseline,

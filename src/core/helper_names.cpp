@@ -14,8 +14,7 @@ constexpr std::size_t kMaxJobDigits = 19;
 
 bool fires_after_fill_trigger(std::string_view name) {
   // Byte order, as PostgreSQL compares trigger names (strcmp).
-  return name.compare(kFillTriggerPrefix) > 0 &&
-         name.substr(0, kFillTriggerPrefix.size()) != kFillTriggerPrefix;
+  return name.compare(kFillTriggerPrefix) >= 0;
 }
 
 std::string not_null_check_name(std::int64_t job_id) {

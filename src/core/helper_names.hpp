@@ -20,7 +20,10 @@ namespace colmig::core {
 // "_<trigger oid>" to the name of an internal trigger.
 inline constexpr std::string_view kFillTriggerPrefix = "~colmig_fill_";
 
-// Whether a trigger named `name` fires after the fill trigger.
+// Whether a trigger named `name` may fire after a fill trigger not yet
+// created (its job's id and OID are not known): every name from
+// kFillTriggerPrefix on. Only for a user's trigger: colmig's own are
+// internal.
 bool fires_after_fill_trigger(std::string_view name);
 
 // "colmig_<job>_not_null": the NOT VALID check before SET NOT NULL.

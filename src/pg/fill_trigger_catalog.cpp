@@ -102,19 +102,33 @@ void drop_fill_trigger(Oid trigger_oid, Oid relid) {
   CommandCounterIncrement();
 }
 
-bool has_triggers_after_fill(Oid relid) {
+bool before_trigger_fires_after(const TriggerDesc *triggers, Oid fill_trigger,
+                                int events) {
+  if (triggers == nullptr)
+    return false;
+  bool after_fill = false;
+  for (int i = 0; i < triggers->numtriggers; ++i) {
+    const Trigger &trigger = triggers->triggers[i];
+    if (trigger.tgoid == fill_trigger) {
+      after_fill = true;
+      continue;
+    }
+    // Whatever session_replication_role says: a trigger that is enabled
+    // at all may fire for some session.
+    if (after_fill && !trigger.tgisinternal && trigger.tgenabled != TRIGGER_DISABLED &&
+        TRIGGER_FOR_ROW(trigger.tgtype) && TRIGGER_FOR_BEFORE(trigger.tgtype) &&
+        (trigger.tgtype & events) != 0)
+      return true;
+  }
+  return false;
+}
+
+bool has_triggers_after_fill(Oid relid, Oid fill_trigger) {
   Relation rel = try_relation_open(relid, AccessShareLock);
   if (rel == nullptr)
     return false;
-  bool found = false;
-  const TriggerDesc *triggers = rel->trigdesc;
-  for (int i = 0; !found && triggers != nullptr && i < triggers->numtriggers; ++i) {
-    const Trigger &trigger = triggers->triggers[i];
-    found = !trigger.tgisinternal && TRIGGER_FOR_ROW(trigger.tgtype) &&
-            TRIGGER_FOR_BEFORE(trigger.tgtype) &&
-            (TRIGGER_FOR_INSERT(trigger.tgtype) || TRIGGER_FOR_UPDATE(trigger.tgtype)) &&
-            core::fires_after_fill_trigger(trigger.tgname);
-  }
+  const bool found = before_trigger_fires_after(
+      rel->trigdesc, fill_trigger, TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE);
   relation_close(rel, NoLock);
   return found;
 }

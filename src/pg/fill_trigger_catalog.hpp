@@ -13,6 +13,7 @@
 
 extern "C" {
 #include "access/attnum.h"
+#include "utils/reltrigger.h"
 }
 
 #include <cstdint>
@@ -45,10 +46,16 @@ TriggerRow read_fill_trigger(Oid trigger_oid);
 // by the caller).
 void drop_fill_trigger(Oid trigger_oid, Oid relid);
 
-// Whether the table has a BEFORE row trigger of its own (not internal)
-// that fires after the fill triggers: its changes to a row come after the
-// fill.
-bool has_triggers_after_fill(Oid relid);
+// Whether `triggers` (a table's, in the order PostgreSQL fires them) hold a
+// BEFORE row trigger of a user's (not internal, not disabled) for one of
+// `events` (TRIGGER_TYPE_INSERT, TRIGGER_TYPE_UPDATE) after the trigger
+// `fill_trigger`: its changes to a row come after the fill. By position,
+// not by name: the fill trigger may have been renamed.
+bool before_trigger_fires_after(const TriggerDesc *triggers, Oid fill_trigger,
+                                int events);
+
+// The same for the table `relid` now, for inserts and updates.
+bool has_triggers_after_fill(Oid relid, Oid fill_trigger);
 
 // Whether a trigger is one of colmig's fill triggers: internal, calling
 // colmig.fill_column(). Known by what it runs, not by its name, which its

@@ -17,6 +17,7 @@ extern "C" {
 #include "executor/nodeModifyTable.h"
 #include "nodes/makefuncs.h"
 #include "storage/itemptr.h"
+#include "utils/datum.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 }
@@ -37,7 +38,8 @@ struct Batch {
   ExprState *expression;
   TupleTableSlot *old_row;
   TupleTableSlot *new_row;
-  TupleTableSlot *locked_row; // with BEFORE triggers only
+  TupleTableSlot *locked_row;   // with BEFORE triggers only
+  TupleTableSlot *refilled_row; // with fire_triggers only
   Snapshot snapshot;
   bool with_triggers;   // any trigger fires (AFTER ones are queued)
   bool before_triggers; // BEFORE row triggers fire: rows are locked first
@@ -163,6 +165,10 @@ void begin_batch(Batch &batch, const FillRequest &request) {
   batch.new_row = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel), &TTSOpsVirtual);
   batch.locked_row =
       batch.before_triggers ? table_slot_create(rel, &estate->es_tupleTable) : nullptr;
+  batch.refilled_row =
+      request.fire_triggers
+          ? ExecInitExtraTupleSlot(estate, RelationGetDescr(rel), &TTSOpsVirtual)
+          : nullptr;
   MemoryContextSwitchTo(old);
 }
 
@@ -216,6 +222,35 @@ RowOutcome fire_before_triggers(Batch &batch, const FillRequest &request,
   return RowOutcome::filled;
 }
 
+// After the application's BEFORE triggers (fire_triggers): the value comes
+// from the row as they left it, as the fill trigger computes it for an
+// application's write after them, unless a trigger set the column itself.
+// Returns the row to write.
+TupleTableSlot *fill_after_triggers(Batch &batch, AttrNumber attnum, Datum first_value) {
+  TupleTableSlot *row = batch.new_row;
+  slot_getallattrs(row);
+  const Form_pg_attribute column = TupleDescAttr(row->tts_tupleDescriptor, attnum - 1);
+  // By content: the triggers hand the row back in stored form, where a
+  // short value has another length header than the one computed.
+  if (row->tts_isnull[attnum - 1] ||
+      !datum_image_eq(row->tts_values[attnum - 1], first_value, column->attbyval,
+                      column->attlen))
+    return row;
+  ExprContext *econtext = GetPerTupleExprContext(batch.estate);
+  econtext->ecxt_scantuple = row;
+  bool is_null = false;
+  Datum value = ExecEvalExprSwitchContext(batch.expression, econtext, &is_null);
+  TupleTableSlot *refilled = batch.refilled_row;
+  const int natts = row->tts_tupleDescriptor->natts;
+  ExecClearTuple(refilled);
+  memcpy(refilled->tts_values, row->tts_values, sizeof(Datum) * natts);
+  memcpy(refilled->tts_isnull, row->tts_isnull, sizeof(bool) * natts);
+  refilled->tts_values[attnum - 1] = value;
+  refilled->tts_isnull[attnum - 1] = is_null;
+  ExecStoreVirtualTuple(refilled);
+  return refilled;
+}
+
 RowOutcome fill_row(Batch &batch, const FillRequest &request) {
   Relation rel = batch.rel;
   EState *estate = batch.estate;
@@ -231,12 +266,14 @@ RowOutcome fill_row(Batch &batch, const FillRequest &request) {
     return RowOutcome::passed; // the expression says NULL: nothing to fill
   build_new_row(batch, request.attnum, value);
   ItemPointerData tid = batch.old_row->tts_tid;
+  TupleTableSlot *new_row = batch.new_row;
   if (batch.before_triggers) {
     RowOutcome before = fire_before_triggers(batch, request, &tid);
     if (before != RowOutcome::filled)
       return before;
+    if (request.fire_triggers)
+      new_row = fill_after_triggers(batch, request.attnum, value);
   }
-  TupleTableSlot *new_row = batch.new_row;
   if (rel->rd_att->constr && rel->rd_att->constr->has_generated_stored)
     ExecComputeStoredGenerated(target, estate, new_row, CMD_UPDATE);
   if (rel->rd_att->constr)

@@ -4,6 +4,7 @@
 #include "runner/steps.hpp"
 
 #include "catalog/dependencies.hpp"
+#include "catalog/fill_errors.hpp"
 #include "pg/fill_trigger_catalog.hpp"
 #include "pg/guard.hpp"
 #include "runner/backfill.hpp"
@@ -43,6 +44,7 @@ StepResult drop_fill_trigger(catalog::Job &job, NextStep next) {
     const Oid trigger = job.fill_trigger;
     const Oid relid = job.relid;
     pg::call([&] { pg::drop_fill_trigger(trigger, relid); });
+    catalog::forget_fill_errors(job.id);
     catalog::set_cleanup_needed(job.id, false);
     complete(job, next);
   });

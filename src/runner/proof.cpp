@@ -1,6 +1,6 @@
 #include "runner/proof.hpp"
 
-#include "pg/fill_errors.hpp"
+#include "catalog/fill_errors.hpp"
 #include "pg/fill_trigger_catalog.hpp"
 #include "pg/relation.hpp"
 #include "pg/spi.hpp"
@@ -27,18 +27,13 @@ Observation observe(const catalog::Job &job) {
     seen.seen.trigger = core::TriggerCondition::disabled;
   else if (trigger.xmin != job.fill_trigger_xmin)
     seen.seen.trigger = core::TriggerCondition::changed;
-  const pg::FillErrorMark mark = pg::fill_error_mark(trigger_oid);
-  seen.now.fill_error_epoch = mark.epoch;
-  seen.now.fill_error_count = mark.count;
-  // Another epoch (a restart, or colmig preloaded now and not then) counts
-  // as errors.
-  seen.seen.fill_errors = seen.now.fill_error_epoch != job.fill_error_epoch ||
-                          seen.now.fill_error_count != job.fill_error_count;
+  seen.now.fill_error_count = catalog::fill_error_count(job.id);
+  seen.seen.fill_errors = seen.now.fill_error_count != job.fill_error_count;
   seen.seen.rewritten = seen.now.filenode != job.sweep_filenode;
   seen.seen.has_children = pg::has_inheritance_children(job.relid);
   const Oid relid = job.relid;
   seen.seen.triggers_after_fill =
-      pg::call([&] { return pg::has_triggers_after_fill(relid); });
+      pg::call([&] { return pg::has_triggers_after_fill(relid, trigger_oid); });
   return seen;
 }
 
@@ -50,7 +45,6 @@ void begin_sweep(catalog::Job &job, const Observation &seen, bool restart) {
   job.end_page = end;
   job.sweep_filenode = seen.now.filenode;
   job.fill_trigger_xmin = seen.now.trigger_xmin;
-  job.fill_error_epoch = seen.now.fill_error_epoch;
   job.fill_error_count = seen.now.fill_error_count;
   job.sweep_restarts += restart ? 1 : 0;
 }

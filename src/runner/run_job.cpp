@@ -7,6 +7,7 @@
 
 #include "runner/run_job.hpp"
 
+#include "catalog/fill_errors.hpp"
 #include "catalog/job.hpp"
 #include "guc.hpp"
 #include "pg/fill_trigger_catalog.hpp"
@@ -88,6 +89,7 @@ void clean_up(const catalog::Job &job) {
             pg::drop_not_null_check(relid, check_name);
           });
         }
+        catalog::forget_fill_errors(job.id);
         catalog::mark_cleaned_up(job.id);
       },
       /*allow_when_not_running=*/true);

@@ -51,9 +51,8 @@ CREATE TABLE colmig.jobs (
     -- of the table made it begin again.
     sweep_filenode      oid,
     sweep_restarts      integer NOT NULL DEFAULT 0,
-    -- The fill triggers' count of rows they could not fill, when the sweep
-    -- began (src/pg/fill_errors.hpp).
-    fill_error_epoch    bigint,
+    -- How many rows the fill trigger had left NULL (colmig.fill_errors)
+    -- when the sweep began.
     fill_error_count    bigint,
     cursor_page         bigint NOT NULL DEFAULT 0,
     end_page            bigint,
@@ -76,11 +75,6 @@ CREATE INDEX jobs_active ON colmig.jobs (job_id)
        OR (cleanup_needed AND state IN ('failed', 'cancelled'));
 REVOKE ALL ON colmig.jobs FROM PUBLIC;
 REVOKE ALL ON SEQUENCE colmig.jobs_job_id_seq FROM PUBLIC;
--- Rows the fill triggers could not fill, counted when colmig is not
--- preloaded (there is no shared memory for per-trigger counts then). Only
--- colmig's C code counts: no role can make sweeps begin again.
-CREATE SEQUENCE colmig.fill_errors;
-REVOKE ALL ON SEQUENCE colmig.fill_errors FROM PUBLIC;
 -- pg_dump keeps the history of finished jobs only: a restored unfinished
 -- job would name table and role OIDs of another cluster.
 SELECT pg_catalog.pg_extension_config_dump('colmig.jobs',
@@ -107,6 +101,16 @@ CREATE TABLE colmig.job_dependencies (
 );
 CREATE INDEX job_dependencies_job ON colmig.job_dependencies (job_id);
 REVOKE ALL ON colmig.job_dependencies FROM PUBLIC;
+
+-- One row per row a fill trigger left NULL because its expression raised
+-- there (src/catalog/fill_errors.hpp): written by colmig's C code in the
+-- application's transaction, read by the job's proof. Closed to PUBLIC,
+-- so no role can make another's sweep begin again.
+CREATE TABLE colmig.fill_errors (
+    job_id bigint NOT NULL
+);
+CREATE INDEX fill_errors_job ON colmig.fill_errors (job_id);
+REVOKE ALL ON colmig.fill_errors FROM PUBLIC;
 
 -- The roles whose members see and control every job, like superusers:
 -- colmig_admin when this script created it. A role of that name that

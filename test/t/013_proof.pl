@@ -112,6 +112,11 @@ sub release_and_check {
 {
 	my $job = setup_table('toggled');
 	wait_sweep_at_gate($job);
+	# Where the sweep is held: it cannot go on from there while the gate
+	# is shut, only begin again from page 0 once it sees the trigger was
+	# changed (which may happen before the next query).
+	my $cursor = $node->safe_psql('postgres',
+		"SELECT cursor_page FROM colmig.jobs WHERE job_id = $job");
 	my $trigger = $node->safe_psql('postgres', q{
 		SELECT quote_ident(tgname) FROM pg_trigger WHERE tgrelid = 'toggled'::regclass});
 	$node->safe_psql('postgres', q{
@@ -123,8 +128,7 @@ sub release_and_check {
 		ALTER TABLE toggled ENABLE ALWAYS TRIGGER $trigger;});
 	cmp_ok($node->safe_psql('postgres', q{
 			SELECT min((ctid::text::point)[0]) FROM toggled WHERE id > 30000}),
-		'<', $node->safe_psql('postgres',
-			"SELECT cursor_page FROM colmig.jobs WHERE job_id = $job"),
+		'<', $cursor,
 		'some rows written while the trigger was off lie behind the sweep');
 	release_and_check($job, 'toggled', 'the fill trigger off for a while during the sweep');
 }
@@ -142,6 +146,8 @@ sub fill_error_behind_sweep {
 		                                     WHEN in_sweep(''$table''::regclass) THEN gate(0) END')});
 	$node->safe_psql('postgres', 'SELECT colmig.run_pending()') if $without_launcher;
 	wait_sweep_at_gate($job);
+	my $cursor = $node->safe_psql('postgres',
+		"SELECT cursor_page FROM colmig.jobs WHERE job_id = $job");
 	$node->safe_psql('postgres', qq{
 		DELETE FROM $table WHERE id <= 5000;
 		VACUUM $table;});
@@ -149,8 +155,7 @@ sub fill_error_behind_sweep {
 	pass("$what: the application's write of a row whose fill raises goes through");
 	cmp_ok($node->safe_psql('postgres', qq{
 			SELECT (ctid::text::point)[0] FROM $table WHERE id = 50000}),
-		'<', $node->safe_psql('postgres',
-			"SELECT cursor_page FROM colmig.jobs WHERE job_id = $job"),
+		'<', $cursor,
 		"$what: the row lies behind the sweep");
 	$gate->query_safe('SELECT pg_advisory_unlock(4242)');
 	my ($ret, $stdout, $stderr) =
