@@ -6,8 +6,16 @@ MODULE_big = colmig
 EXTENSION = colmig
 DATA = src/sql/colmig--0.1.sql
 
-SRCS = $(sort $(wildcard src/*.cpp src/core/*.cpp src/pg/*.cpp src/catalog/*.cpp \
-                         src/api/*.cpp src/runner/*.cpp src/worker/*.cpp))
+# One line per layer, lowest first (docs/development.md); a directory that
+# does not exist yet adds nothing.
+SRCS = $(sort $(wildcard src/*.cpp \
+                         src/core/*.cpp src/core/operations/*.cpp \
+                         src/pg/*.cpp \
+                         src/catalog/*.cpp \
+                         src/ipc/*.cpp \
+                         src/api/*.cpp \
+                         src/runner/*.cpp src/runner/steps/*.cpp \
+                         src/worker/*.cpp))
 OBJS = $(SRCS:.cpp=.o)
 
 PG_CPPFLAGS = -I$(srcdir)/src
@@ -36,7 +44,7 @@ include $(PGXS)
 
 # PGXS's C++ rule does not know our dependency layout; rebuild objects when
 # any header changes.
-$(OBJS): $(wildcard src/*.hpp src/*/*.hpp)
+$(OBJS): $(wildcard src/*.hpp src/*/*.hpp src/*/*/*.hpp)
 
 # The LLVM bitcode (for JIT inlining) is built by clang, which needs the
 # language level too.

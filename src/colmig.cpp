@@ -1,8 +1,8 @@
 // Module entry: settings everywhere; the launcher and its shared memory
 // only when colmig is in shared_preload_libraries.
 #include "guc.hpp"
-#include "worker/shared_state.hpp"
-#include "worker/start.hpp"
+#include "ipc/shared_state.hpp"
+#include "ipc/start.hpp"
 
 extern "C" {
 PG_MODULE_MAGIC;
@@ -12,9 +12,9 @@ PGDLLEXPORT void _PG_init(void);
 
 void _PG_init(void) {
   colmig::guc::define_all();
-  colmig::worker::register_commit_callback();
+  colmig::ipc::register_commit_callback();
   if (!process_shared_preload_libraries_in_progress)
     return;
-  colmig::worker::install_shmem_hooks();
-  colmig::worker::register_launcher_worker();
+  colmig::ipc::install_shmem_hooks();
+  colmig::ipc::register_launcher_worker();
 }

@@ -7,8 +7,8 @@
 #include "api/catalog_access.hpp"
 #include "api/validate.hpp"
 #include "catalog/dependencies.hpp"
+#include "ipc/shared_state.hpp"
 #include "pg/context_allocator.hpp"
-#include "worker/shared_state.hpp"
 
 #include <boost/container/vector.hpp>
 
@@ -303,6 +303,6 @@ COLMIG_SQL_FUNCTION(colmig_add_column) {
       if (expr != nullptr)
         catalog::record_dependencies(job_id, table.relid, expr->tree);
   }
-  worker::wake_launcher_at_commit();
+  ipc::wake_launcher_at_commit();
   return Int64GetDatum(job_id);
 }

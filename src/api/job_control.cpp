@@ -5,7 +5,7 @@
 #include "core/job_state.hpp"
 
 #include "api/catalog_access.hpp"
-#include "worker/shared_state.hpp"
+#include "ipc/shared_state.hpp"
 
 #include <string>
 
@@ -81,7 +81,7 @@ void transition(FunctionCallInfo fcinfo, const char *verb, const char *sql,
                            std::to_string(job_id) + ": it is " +
                            core::to_string(row.state));
   if (wake)
-    worker::wake_launcher_at_commit();
+    ipc::wake_launcher_at_commit();
 }
 
 } // namespace

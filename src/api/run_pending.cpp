@@ -6,8 +6,8 @@
 #include "api/catalog_access.hpp"
 #include "catalog/claim.hpp"
 #include "guc.hpp"
+#include "ipc/start.hpp"
 #include "pg/context_allocator.hpp"
-#include "worker/start.hpp"
 
 #include <boost/container/vector.hpp>
 
@@ -36,10 +36,10 @@ SELECT j.job_id
  LIMIT $2)sql";
 
 bool start_worker_for(std::int64_t job_id) {
-  worker::WorkerStart start{-1, job_id};
+  ipc::WorkerStart start{-1, job_id};
   return pg::call([&] {
     BackgroundWorkerHandle *handle = nullptr;
-    return worker::start_job_worker(MyDatabaseId, start, &handle);
+    return ipc::start_job_worker(MyDatabaseId, start, &handle);
   });
 }
 

@@ -3,14 +3,14 @@
 // the advisory-lock claim keeps them on different jobs.
 #include "catalog/claim.hpp"
 #include "guc.hpp"
+#include "ipc/shared_state.hpp"
+#include "ipc/start.hpp"
 #include "pg/context_allocator.hpp"
 #include "pg/guc_scope.hpp"
 #include "pg/transaction.hpp"
 #include "runner/run_job.hpp"
 #include "pg/latch.hpp"
 #include "worker/bgworker_main.hpp"
-#include "worker/shared_state.hpp"
-#include "worker/start.hpp"
 
 #include <algorithm>
 
@@ -49,7 +49,7 @@ catalog::Claim claim(std::int64_t preferred) {
 // held back after its worker died); later ones get a worker then.
 constexpr double kLongestStartWaitSeconds = 5.0;
 
-void job_worker_loop(Oid database, const WorkerStart &start) {
+void job_worker_loop(Oid database, const ipc::WorkerStart &start) {
   setup_signals();
   BackgroundWorkerInitializeConnectionByOid(database, InvalidOid, 0);
   // colmig's own statements never resolve names through a user's schema.
@@ -67,12 +67,12 @@ void job_worker_loop(Oid database, const WorkerStart &start) {
       // A job due soon is waited for here; one due later gets a worker
       // then, from the launcher: an idle worker must not hold one of
       // colmig.max_workers meanwhile, for this database or any other.
-      if (!next.next_start_in || !shared_state_available())
+      if (!next.next_start_in || !ipc::shared_state_available())
         break;
       if (*next.next_start_in > kLongestStartWaitSeconds) {
         const TimestampTz at = TimestampTzPlusMilliseconds(
             GetCurrentTimestamp(), static_cast<long>(*next.next_start_in * 1000.0));
-        if (request_worker_at(at))
+        if (ipc::request_worker_at(at))
           break;
       }
       pg::wait_for_latch(static_cast<long>(
@@ -84,7 +84,7 @@ void job_worker_loop(Oid database, const WorkerStart &start) {
     // One job never holds the others back: a job waiting for its window,
     // for a lock, or failing slowly, runs beside the next one.
     if (next.more_runnable)
-      request_another_worker();
+      ipc::request_another_worker();
     MemoryContext previous = MemoryContextSwitchTo(job_context);
     runner::run_job(job_id);
     pg::in_transaction("colmig: releasing job", [&] { catalog::release_job(job_id); });
@@ -96,7 +96,7 @@ void job_worker_loop(Oid database, const WorkerStart &start) {
   // to a fresh worker: exiting "unclean" makes the launcher start one a
   // naptime later.
   if (!next.skipped)
-    slot_mark_clean_exit(start.slot);
+    ipc::slot_mark_clean_exit(start.slot);
 }
 
 } // namespace
@@ -106,7 +106,7 @@ void job_worker_loop(Oid database, const WorkerStart &start) {
 extern "C" PGDLLEXPORT void colmig_job_worker_main(Datum);
 
 void colmig_job_worker_main(Datum main_arg) {
-  colmig::worker::WorkerStart start{};
+  colmig::ipc::WorkerStart start{};
   memcpy(&start, MyBgworkerEntry->bgw_extra, sizeof(start));
   Oid database = DatumGetObjectId(main_arg);
   colmig::worker::run_bgworker([&] { colmig::worker::job_worker_loop(database, start); });

@@ -3,10 +3,10 @@
 // server start (to resume jobs after a restart or crash), and again for a
 // database whose worker died without finishing. See docs/workers.md.
 #include "guc.hpp"
+#include "ipc/shared_state.hpp"
+#include "ipc/start.hpp"
 #include "pg/latch.hpp"
 #include "worker/bgworker_main.hpp"
-#include "worker/shared_state.hpp"
-#include "worker/start.hpp"
 
 #include <algorithm>
 
@@ -36,10 +36,10 @@ struct RunningWorker {
 
 constexpr int kMaxPending = 1024;
 
-RunningWorker running[kMaxSlots];
+RunningWorker running[ipc::kMaxSlots];
 Oid pending[kMaxPending];
 int pending_count = 0;
-Oid retry_next_tick[kMaxSlots];
+Oid retry_next_tick[ipc::kMaxSlots];
 int retry_count = 0;
 
 void add_pending(Oid database) {
@@ -82,14 +82,14 @@ void queue_all_databases() {
 }
 
 void reap_stopped_workers() {
-  for (int slot = 0; slot < kMaxSlots; ++slot) {
+  for (int slot = 0; slot < ipc::kMaxSlots; ++slot) {
     RunningWorker &worker = running[slot];
     pid_t pid;
     if (!worker.used || GetBackgroundWorkerPid(worker.handle, &pid) != BGWH_STOPPED)
       continue;
     worker.used = false;
     pfree(worker.handle);
-    if (!slot_exited_cleanly(slot) && retry_count < kMaxSlots) {
+    if (!ipc::slot_exited_cleanly(slot) && retry_count < ipc::kMaxSlots) {
       elog(LOG,
            "colmig: worker for database %u ended without finishing; "
            "restarting it",
@@ -105,14 +105,14 @@ void start_pending_workers() {
     in_use += worker.used ? 1 : 0;
   while (pending_count > 0 && in_use < guc::max_workers) {
     int slot = 0;
-    while (slot < kMaxSlots && running[slot].used)
+    while (slot < ipc::kMaxSlots && running[slot].used)
       ++slot;
-    if (slot == kMaxSlots)
+    if (slot == ipc::kMaxSlots)
       return;
     Oid database = pending[0];
-    slot_begin(slot, database);
+    ipc::slot_begin(slot, database);
     BackgroundWorkerHandle *handle = nullptr;
-    if (!start_job_worker(database, WorkerStart{slot, 0}, &handle)) {
+    if (!ipc::start_job_worker(database, ipc::WorkerStart{slot, 0}, &handle)) {
       elog(WARNING, "colmig: no background worker slot free; raise "
                     "max_worker_processes");
       return; // stays pending; tried again on the next tick
@@ -139,14 +139,14 @@ void requeue_retries() {
 void launcher_loop() {
   setup_signals();
   BackgroundWorkerInitializeConnection(nullptr, nullptr, 0);
-  register_launcher();
+  ipc::register_launcher();
   elog(LOG, "colmig launcher started");
   queue_all_databases();
   TimestampTz next_tick = GetCurrentTimestamp();
   for (;;) {
     reap_stopped_workers();
-    Oid woken[kMaxSlots];
-    int count = take_pending_databases(woken, kMaxSlots);
+    Oid woken[ipc::kMaxSlots];
+    int count = ipc::take_pending_databases(woken, ipc::kMaxSlots);
     for (int i = 0; i < count; ++i)
       add_pending(woken[i]);
     if (GetCurrentTimestamp() >= next_tick) {
@@ -155,7 +155,8 @@ void launcher_loop() {
                                               guc::launcher_naptime_s * 1000L);
     }
     TimestampTz next_wakeup = 0;
-    count = take_due_wakeups(GetCurrentTimestamp(), woken, kMaxSlots, &next_wakeup);
+    count =
+        ipc::take_due_wakeups(GetCurrentTimestamp(), woken, ipc::kMaxSlots, &next_wakeup);
     for (int i = 0; i < count; ++i)
       add_pending(woken[i]);
     start_pending_workers();

@@ -1,4 +1,4 @@
-#include "worker/shared_state.hpp"
+#include "ipc/shared_state.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -10,7 +10,7 @@ extern "C" {
 #include "storage/spin.h"
 }
 
-namespace colmig::worker {
+namespace colmig::ipc {
 
 namespace {
 
@@ -182,4 +182,4 @@ void slot_mark_clean_exit(int slot) {
   SpinLockRelease(&shared->mutex);
 }
 
-} // namespace colmig::worker
+} // namespace colmig::ipc

@@ -9,7 +9,7 @@ extern "C" {
 #include "postmaster/bgworker.h"
 }
 
-namespace colmig::worker {
+namespace colmig::ipc {
 
 // What a job worker is started with (bgw_extra).
 struct WorkerStart {
@@ -26,4 +26,4 @@ bool start_job_worker(Oid database, const WorkerStart &start,
 // shared_preload_libraries is being processed.
 void register_launcher_worker();
 
-} // namespace colmig::worker
+} // namespace colmig::ipc

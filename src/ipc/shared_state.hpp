@@ -9,7 +9,7 @@ extern "C" {
 #include "datatype/timestamp.h"
 }
 
-namespace colmig::worker {
+namespace colmig::ipc {
 
 constexpr int kMaxSlots = 64;
 
@@ -43,4 +43,4 @@ bool slot_exited_cleanly(int slot);
 // Worker side: called just before a worker exits by itself.
 void slot_mark_clean_exit(int slot);
 
-} // namespace colmig::worker
+} // namespace colmig::ipc

@@ -1,6 +1,6 @@
-#include "worker/start.hpp"
+#include "ipc/start.hpp"
 
-namespace colmig::worker {
+namespace colmig::ipc {
 
 namespace {
 
@@ -42,4 +42,4 @@ void register_launcher_worker() {
   RegisterBackgroundWorker(&worker);
 }
 
-} // namespace colmig::worker
+} // namespace colmig::ipc
