@@ -2,14 +2,16 @@
 // stores the job with its analysed expressions and what they depend on,
 // and wakes the launcher once the caller commits.
 #include "core/evaluation_settings.hpp"
-#include "core/plan.hpp"
+#include "core/operations.hpp"
 
 #include "api/catalog_access.hpp"
+#include "api/new_job.hpp"
 #include "api/validate.hpp"
 #include "catalog/dependencies.hpp"
 #include "ipc/shared_state.hpp"
 #include "pg/context_allocator.hpp"
 
+#include <boost/container/static_vector.hpp>
 #include <boost/container/vector.hpp>
 
 #include <string>
@@ -28,8 +30,6 @@ namespace {
 
 using namespace colmig;
 
-constexpr std::int64_t kMicrosecondsPerMinute = 60LL * 1000 * 1000;
-constexpr int kMinutesPerDay = 24 * 60;
 // As colmig.batch_size allows.
 constexpr std::int32_t kLargestBatchSize = 10 * 1000 * 1000;
 
@@ -41,26 +41,15 @@ struct Request {
   std::optional<std::string> backfill_expr;
   bool not_null;
   std::optional<std::int32_t> batch_size;
-  bool throttle = true;
   bool fire_triggers = false;
-  // time values, both or neither.
-  std::optional<TimeADT> window_start;
-  std::optional<TimeADT> window_end;
-  std::optional<TimestampTz> start_at;
+  api::JobOptions options;
 };
-
-std::optional<TimeADT> optional_time(FunctionCallInfo fcinfo, int index) {
-  if (PG_ARGISNULL(index))
-    return std::nullopt;
-  return PG_GETARG_TIMEADT(index);
-}
 
 Request read_arguments(FunctionCallInfo fcinfo) {
   api::require_argument(fcinfo, 0, "tbl");
   api::require_argument(fcinfo, 1, "col");
   api::require_argument(fcinfo, 2, "coltype");
   api::require_argument(fcinfo, 5, "not_null");
-  api::require_argument(fcinfo, 7, "throttle");
   api::require_argument(fcinfo, 11, "fire_triggers");
   Request request;
   request.relid = PG_GETARG_OID(0);
@@ -71,32 +60,9 @@ Request read_arguments(FunctionCallInfo fcinfo) {
   request.not_null = PG_GETARG_BOOL(5);
   if (!PG_ARGISNULL(6))
     request.batch_size = PG_GETARG_INT32(6);
-  request.throttle = PG_GETARG_BOOL(7);
-  request.window_start = optional_time(fcinfo, 8);
-  request.window_end = optional_time(fcinfo, 9);
-  if (!PG_ARGISNULL(10))
-    request.start_at = PG_GETARG_TIMESTAMPTZ(10);
+  request.options = api::read_job_options(fcinfo, 7);
   request.fire_triggers = PG_GETARG_BOOL(11);
   return request;
-}
-
-// A run window is kept in whole minutes of the day (24:00 is midnight).
-void check_window(const Request &request) {
-  if (request.window_start.has_value() != request.window_end.has_value())
-    pg::raise("22023", "window_start and window_end go together",
-              "Give both, e.g. window_start => '01:00', window_end => '05:00'.");
-  if (!request.window_start)
-    return;
-  for (TimeADT value : {*request.window_start, *request.window_end})
-    if (value % kMicrosecondsPerMinute != 0)
-      pg::raise("22023", "window_start and window_end must be whole minutes",
-                "A run window opens and closes on the minute, e.g. '01:00'.");
-  const auto minute = [](TimeADT value) {
-    return static_cast<int>(value / kMicrosecondsPerMinute) % kMinutesPerDay;
-  };
-  if (minute(*request.window_start) == minute(*request.window_end))
-    pg::raise("22023", "window_start and window_end must differ",
-              "Leave both NULL to let the job run at any time.");
 }
 
 void check_arguments(const Request &request) {
@@ -107,25 +73,10 @@ void check_arguments(const Request &request) {
     pg::raise("22023", "batch_size must be between 1 and " +
                            std::to_string(kLargestBatchSize) + ", not " +
                            std::to_string(*request.batch_size));
-  check_window(request);
-  if (request.start_at && TIMESTAMP_NOT_FINITE(*request.start_at))
-    pg::raise("22008", "start_at must be a finite time",
-              "Leave it NULL to start at once, or give the time to start at.");
   if (request.not_null && !request.default_expr && !request.backfill_expr)
     pg::raise("22023", "not_null needs default_expr or backfill_expr",
               "Existing rows would have no value for column \"" + request.column + "\".",
               "Give backfill_expr to fill existing rows, or default_expr.");
-}
-
-Oid table_owner(Oid relid) {
-  return pg::call([&] {
-    HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-    if (!HeapTupleIsValid(tuple))
-      elog(ERROR, "cache lookup failed for relation %u", relid);
-    Oid owner = ((Form_pg_class)GETSTRUCT(tuple))->relowner;
-    ReleaseSysCache(tuple);
-    return owner;
-  });
 }
 
 void check_no_active_job(const api::TargetTable &table, const std::string &column) {
@@ -180,6 +131,7 @@ struct Analysis {
   std::optional<api::AnalysedExpression> default_value;
   std::optional<api::AnalysedExpression> backfill;
   bool needs_backfill = false;
+  core::Plan plan;
 
   // What existing rows get: backfill_expr, else the default.
   const api::AnalysedExpression *fill() const {
@@ -207,6 +159,7 @@ Analysis analyse(const Request &request, const api::TargetTable &table) {
   plan_request.has_backfill_expr = analysis.backfill.has_value();
   plan_request.not_null = request.not_null;
   analysis.needs_backfill = core::needs_backfill(plan_request);
+  analysis.plan = core::plan_add_column(plan_request);
   if (analysis.needs_backfill) {
     (void)api::resolve_type(request.column, request.type_text, true);
     api::check_rows_updatable(table);
@@ -225,18 +178,6 @@ Analysis analyse(const Request &request, const api::TargetTable &table) {
   return analysis;
 }
 
-// The caller's values of the settings the expression is evaluated with.
-core::EvaluationSettings current_settings() {
-  core::EvaluationSettings settings;
-  for (std::size_t i = 0; i < core::kEvaluationSettings.size(); ++i) {
-    const char *name = core::kEvaluationSettings[i];
-    settings[i] = pg::call([&] { return GetConfigOption(name, false, false); });
-  }
-  settings[core::kSearchPathSetting] =
-      core::with_temp_schema_last(settings[core::kSearchPathSetting]);
-  return settings;
-}
-
 pg::Param optional_text(const std::optional<api::AnalysedExpression> &expr) {
   return expr ? pg::text_param(expr->node) : pg::null_param(TEXTOID);
 }
@@ -245,16 +186,24 @@ std::int64_t insert_job(const Request &request, const api::TargetTable &table,
                         const Analysis &analysis, Oid owner,
                         const core::EvaluationSettings &settings) {
   const api::AnalysedExpression *fill = analysis.fill();
+  boost::container::static_vector<std::string, core::kMaxPlanSteps> plan;
+  for (const core::Step &step : analysis.plan)
+    plan.push_back(core::to_string(step.kind));
+  const auto window = [](const std::optional<TimeADT> &value) {
+    auto minute = api::window_minute(value);
+    return minute ? pg::int4_param(*minute) : pg::null_param(INT4OID);
+  };
   pg::execute(
       R"sql(
 INSERT INTO colmig.jobs (relid, relation, column_name, column_type, default_expr,
                          backfill_expr, default_node, fill_node, default_volatile,
                          not_null, batch_size, owner, throttle, fire_triggers,
-                         window_start, window_end, start_at, settings)
+                         window_start, window_end, start_at, settings,
+                         operation, target, plan)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
         make_time(($15 / 60)::int % 24, $15 % 60, 0),
         make_time(($16 / 60)::int % 24, $16 % 60, 0), $17,
-        $18)
+        $18, 'add_column', $3, $19)
 RETURNING job_id)sql",
       {pg::oid_param(table.relid), pg::text_param(table.qualified_name),
        pg::text_param(request.column), pg::text_param(analysis.type.sql_name),
@@ -264,17 +213,13 @@ RETURNING job_id)sql",
        pg::bool_param(analysis.default_value && analysis.default_value->is_volatile),
        pg::bool_param(request.not_null),
        request.batch_size ? pg::int4_param(*request.batch_size) : pg::null_param(INT4OID),
-       pg::oid_param(owner), pg::bool_param(request.throttle),
-       pg::bool_param(request.fire_triggers),
-       request.window_start ? pg::int4_param(static_cast<std::int32_t>(
-                                  *request.window_start / kMicrosecondsPerMinute))
-                            : pg::null_param(INT4OID),
-       request.window_end ? pg::int4_param(static_cast<std::int32_t>(
-                                *request.window_end / kMicrosecondsPerMinute))
-                          : pg::null_param(INT4OID),
-       request.start_at ? pg::timestamptz_param(*request.start_at)
-                        : pg::null_param(TIMESTAMPTZOID),
-       pg::text_array_param(settings.data(), settings.size())});
+       pg::oid_param(owner), pg::bool_param(request.options.throttle),
+       pg::bool_param(request.fire_triggers), window(request.options.window_start),
+       window(request.options.window_end),
+       request.options.start_at ? pg::timestamptz_param(*request.options.start_at)
+                                : pg::null_param(TIMESTAMPTZOID),
+       pg::text_array_param(settings.data(), settings.size()),
+       pg::text_array_param(plan.data(), plan.size())});
   return *pg::get_int64(0, 0);
 }
 
@@ -288,8 +233,8 @@ COLMIG_SQL_FUNCTION(colmig_add_column) {
   // Everything is analysed here, in the caller's session and search_path,
   // and what the worker and the fill trigger run is what was analysed.
   const Analysis analysis = analyse(request, table);
-  Oid owner = table_owner(table.relid);
-  const core::EvaluationSettings settings = current_settings();
+  Oid owner = api::table_owner(table.relid);
+  const core::EvaluationSettings settings = api::current_settings();
 
   std::int64_t job_id = 0;
   {

@@ -10,7 +10,11 @@
 #include <string>
 
 extern "C" {
+#include "access/htup_details.h"
 #include "access/xact.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "nodes/parsenodes.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/latch.h"
@@ -185,4 +189,67 @@ COLMIG_SQL_FUNCTION(colmig_wait) {
   }
   // After SPI_finish: the text must live in the caller's context.
   return pg::call([&] { return CStringGetTextDatum(core::to_string(final_state)); });
+}
+
+namespace {
+
+// One poll of wait_job(): the job's state, or its error, read in a
+// catalog scope that is closed again before the transaction commits.
+std::optional<core::JobState> poll_once(std::int64_t job_id,
+                                        std::optional<TimestampTz> deadline) {
+  api::CatalogAccess catalog;
+  JobRow row = load_visible_job(catalog, job_id);
+  const std::string name = "colmig job " + std::to_string(job_id);
+  if (row.state == core::JobState::failed)
+    throw pg::Error(pg::sqlstate_to_code(row.last_sqlstate.value_or("XX000").c_str()),
+                    name + " failed: " + row.last_error.value_or("unknown error"));
+  if (row.state == core::JobState::succeeded ||
+      (row.state == core::JobState::cancelled && !row.cleanup_needed))
+    return row.state;
+  if (deadline && pg::call([] { return GetCurrentTimestamp(); }) >= *deadline)
+    pg::raise("57014", "timed out waiting for " + name,
+              std::string("The job is ") + core::to_string(row.state) + " in phase " +
+                  row.phase.value_or("?") + ".");
+  return std::nullopt;
+}
+
+bool call_is_atomic(FunctionCallInfo fcinfo) {
+  return fcinfo->context == nullptr || !IsA(fcinfo->context, CallContext) ||
+         castNode(CallContext, fcinfo->context)->atomic;
+}
+
+} // namespace
+
+// CALL colmig.wait_job(job_id, timeout): commits between polls, so that
+// no snapshot is held while it waits.
+COLMIG_SQL_FUNCTION(colmig_wait_job) {
+  std::int64_t job_id = job_argument(fcinfo);
+  if (call_is_atomic(fcinfo))
+    pg::raise("2D000", "colmig.wait_job() cannot run inside a transaction block", {},
+              "CALL it on its own, or use SELECT colmig.wait(), which holds a snapshot.");
+  std::optional<TimestampTz> deadline = deadline_from(fcinfo);
+  std::optional<core::JobState> final_state;
+  pg::call([] {
+    if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
+      elog(ERROR, "colmig: SPI_connect failed");
+  });
+  for (;;) {
+    final_state = poll_once(job_id, deadline);
+    if (final_state)
+      break;
+    // The commit drops the snapshot the poll (and the CALL) held.
+    pg::call([] { SPI_commit(); });
+    sleep_interruptibly();
+  }
+  pg::call([] { SPI_finish(); });
+  // The INOUT state argument comes back as a one-column record.
+  return pg::call([&] {
+    TupleDesc desc;
+    if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
+      elog(ERROR, "colmig: wait_job() must return a record");
+    desc = BlessTupleDesc(desc);
+    Datum value = CStringGetTextDatum(core::to_string(*final_state));
+    bool isnull = false;
+    return HeapTupleGetDatum(heap_form_tuple(desc, &value, &isnull));
+  });
 }

@@ -80,7 +80,7 @@ void check_relation_shape(Oid relid, const char *relname) {
              errmsg("tables can have at most %d columns", MaxHeapAttributeNumber)));
 }
 
-char *check_table_c(Oid relid) {
+char *check_plain_table_c(Oid relid, const char **relname_out) {
   HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
   if (!HeapTupleIsValid(tuple))
     ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
@@ -119,8 +119,29 @@ char *check_table_c(Oid relid) {
              errmsg("colmig does not change tables of extensions: \"%s\" belongs to "
                     "extension \"%s\"",
                     relname, get_extension_name(extension))));
-  check_relation_shape(relid, relname);
+  *relname_out = relname;
   return quote_qualified_identifier(get_namespace_name(nspid), relname);
+}
+
+char *check_table_c(Oid relid) {
+  const char *relname = nullptr;
+  char *qualified = check_plain_table_c(relid, &relname);
+  check_relation_shape(relid, relname);
+  return qualified;
+}
+
+char *check_owned_table_c(Oid relid, bool refuse_inheritance) {
+  const char *relname = nullptr;
+  char *qualified = check_plain_table_c(relid, &relname);
+  if (refuse_inheritance && find_inheritance_children(relid, NoLock) != NIL)
+    ereport(ERROR,
+            (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+             errmsg("colmig does not support inheritance parents yet: \"%s\" has child "
+                    "tables",
+                    relname),
+             errdetail("The change would reach the child tables too, under locks "
+                       "colmig does not take with its retries.")));
+  return qualified;
 }
 
 void check_column_absent_c(Oid relid, const char *column, const char *table) {
@@ -275,6 +296,11 @@ void check_triggers_c(Oid relid, bool fire_triggers) {
 
 TargetTable check_table(Oid relid) {
   char *name = pg::call([&] { return check_table_c(relid); });
+  return {relid, name};
+}
+
+TargetTable check_owned_table(Oid relid, bool refuse_inheritance) {
+  char *name = pg::call([&] { return check_owned_table_c(relid, refuse_inheritance); });
   return {relid, name};
 }
 

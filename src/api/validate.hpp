@@ -40,6 +40,10 @@ struct AnalysedExpression {
 // partition, has no inheritance children, belongs to no extension and has
 // room for one more column.
 TargetTable check_table(Oid relid);
+// The same checks of kind, ownership and belonging, without those of a
+// backfill (TID range scans, room for a column); inheritance children
+// only with `refuse_inheritance`. For the constraint and index jobs.
+TargetTable check_owned_table(Oid relid, bool refuse_inheritance);
 void check_column_absent(const TargetTable &table, const std::string &column);
 // A type a column can have and that ADD COLUMN can add without rewriting
 // the table (no domain with constraints, no volatile type default); with

@@ -17,7 +17,8 @@ SELECT job_id, relid::int8, relation, column_name::text, column_attnum::int8,
        owner::int8, state, phase, cleanup_needed, attempts::int8,
        fill_trigger::int8, fill_trigger_xmin, sweep_filenode::int8,
        sweep_restarts::int8, cursor_page, end_page, rows_done,
-       fill_error_count, settings
+       fill_error_count, settings, operation, target, args::text, plan,
+       constraint_oids::int8[]
   FROM colmig.jobs WHERE job_id = $1)sql";
 
 void update(const char *sql, std::initializer_list<pg::Param> params) {
@@ -51,10 +52,10 @@ std::optional<Job> load_job(std::int64_t job_id) {
   job.id = *pg::get_int64(0, 0);
   job.relid = static_cast<Oid>(*pg::get_int64(0, 1));
   job.relation = *pg::get_text(0, 2);
-  job.column = *pg::get_text(0, 3);
+  job.column = pg::get_text(0, 3).value_or("");
   if (auto attnum = pg::get_int64(0, 4))
     job.column_attnum = static_cast<AttrNumber>(*attnum);
-  job.column_type = *pg::get_text(0, 5);
+  job.column_type = pg::get_text(0, 5).value_or("");
   job.default_node = pg::get_text(0, 6);
   job.fill_node = pg::get_text(0, 7);
   job.default_volatile = *pg::get_bool(0, 8);
@@ -85,7 +86,44 @@ std::optional<Job> load_job(std::int64_t job_id) {
   if (!pg::get_text_array(0, 29, job.settings.data(), job.settings.size()))
     pg::raise("XX000", "colmig job " + std::to_string(job_id) +
                            " does not have one value for each evaluation setting");
+  const auto operation = core::parse_operation(*pg::get_text(0, 30));
+  if (!operation)
+    pg::raise("XX000",
+              "colmig job " + std::to_string(job_id) +
+                  " has an operation this colmig does not know: " + *pg::get_text(0, 30));
+  job.operation = *operation;
+  job.target = *pg::get_text(0, 31);
+  job.args = *pg::get_text(0, 32);
+  job.plan = pg::get_text_list<core::kMaxPlanSteps>(0, 33);
+  for (std::int64_t oid : pg::get_int64_list<kMaxJobConstraints>(0, 34))
+    job.constraint_oids.push_back(static_cast<Oid>(oid));
   return job;
+}
+
+std::optional<std::string> job_arg(const Job &job, const char *key) {
+  pg::execute("SELECT $1::jsonb ->> $2",
+              {pg::text_param(job.args), pg::text_param(std::string(key))});
+  return pg::get_text(0, 0);
+}
+
+std::optional<std::int64_t> job_arg_int64(const Job &job, const char *key) {
+  pg::execute("SELECT ($1::jsonb ->> $2)::int8",
+              {pg::text_param(job.args), pg::text_param(std::string(key))});
+  return pg::get_int64(0, 0);
+}
+
+JobArgInts job_arg_int64s(const Job &job, const char *key) {
+  pg::execute("SELECT ARRAY(SELECT pg_catalog.jsonb_array_elements_text($1::jsonb -> $2)"
+              "::int8)",
+              {pg::text_param(job.args), pg::text_param(std::string(key))});
+  return pg::get_int64_list<kMaxKeyColumns>(0, 0);
+}
+
+JobArgTexts job_arg_texts(const Job &job, const char *key) {
+  pg::execute(
+      "SELECT ARRAY(SELECT pg_catalog.jsonb_array_elements_text($1::jsonb -> $2))",
+      {pg::text_param(job.args), pg::text_param(std::string(key))});
+  return pg::get_text_list<kMaxKeyColumns>(0, 0);
 }
 
 std::optional<core::JobState> load_state(std::int64_t job_id) {
@@ -157,6 +195,20 @@ void set_cleanup_needed(std::int64_t job_id, bool needed) {
   update("UPDATE colmig.jobs SET cleanup_needed = $2, updated_at = now() "
          "WHERE job_id = $1",
          {pg::int8_param(job_id), pg::bool_param(needed)});
+}
+
+void record_constraint(Job &job, Oid constraint) {
+  update_running("UPDATE colmig.jobs SET constraint_oids = ARRAY[$2::oid], "
+                 "updated_at = now() WHERE job_id = $1 AND state = 'running'",
+                 {pg::int8_param(job.id), pg::oid_param(constraint)});
+  job.constraint_oids.assign(1, constraint);
+}
+
+void advance_position(std::int64_t job_id, std::int64_t done) {
+  update_running(
+      "UPDATE colmig.jobs SET cursor_page = $2, attempts = 0, throttled = NULL, "
+      "updated_at = now() WHERE job_id = $1 AND state = 'running'",
+      {pg::int8_param(job_id), pg::int8_param(done)});
 }
 
 void record_fill_trigger(std::int64_t job_id, AttrNumber attnum, Oid trigger,

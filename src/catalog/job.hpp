@@ -5,7 +5,8 @@
 #pragma once
 #include "core/evaluation_settings.hpp"
 #include "core/job_state.hpp"
-#include "core/plan.hpp"
+#include "core/operation.hpp"
+#include "core/operations.hpp"
 
 #include "pg/postgres.hpp"
 
@@ -14,17 +15,34 @@ extern "C" {
 #include "access/transam.h"
 }
 
+#include <boost/container/static_vector.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
 
 namespace colmig::catalog {
 
+// A validate_constraint job validates at most this many constraints, and
+// a foreign key has at most as many columns as an index (INDEX_MAX_KEYS).
+inline constexpr std::size_t kMaxJobConstraints = 64;
+inline constexpr std::size_t kMaxKeyColumns = 32;
+
 struct Job {
   std::int64_t id = 0;
+  core::Operation operation = core::Operation::add_column;
   Oid relid = InvalidOid;
   std::string relation; // the name at creation, for messages once it is gone
-  std::string column;
+  std::string target;   // the column, constraint or index, for messages
+  // The operation's arguments as the SQL function stored them (jsonb
+  // text); read with job_arg().
+  std::string args;
+  // The step names of the plan, in order (core/plan.hpp).
+  boost::container::static_vector<std::string, core::kMaxPlanSteps> plan;
+  // The constraints validate_constraints works through, in order;
+  // cursor_page counts the ones done.
+  boost::container::static_vector<Oid, kMaxJobConstraints> constraint_oids;
+  std::string column;                      // empty for operations on no column
   std::optional<AttrNumber> column_attnum; // once the column exists
   std::string column_type;
   // What runs: the expressions as add_column analysed them.
@@ -62,6 +80,16 @@ struct Job {
 };
 
 std::optional<Job> load_job(std::int64_t job_id);
+
+// One of the job's arguments (a key of colmig.jobs.args) as text, or
+// nothing when absent or JSON null; the _int64s form reads an array.
+std::optional<std::string> job_arg(const Job &job, const char *key);
+std::optional<std::int64_t> job_arg_int64(const Job &job, const char *key);
+using JobArgInts = boost::container::static_vector<std::int64_t, kMaxKeyColumns>;
+JobArgInts job_arg_int64s(const Job &job, const char *key);
+// An array of texts; JSON nulls read as "".
+using JobArgTexts = boost::container::static_vector<std::string, kMaxKeyColumns>;
+JobArgTexts job_arg_texts(const Job &job, const char *key);
 std::optional<core::JobState> load_state(std::int64_t job_id);
 
 // The job's state before a step or batch. Not locked: a pause() or
@@ -91,6 +119,11 @@ void enter_phase(std::int64_t job_id, const char *phase,
                  std::optional<std::int64_t> end_page);
 void set_rows_total(std::int64_t job_id, std::optional<std::int64_t> rows_total);
 void set_cleanup_needed(std::int64_t job_id, bool needed);
+// The constraint an add_check or add_foreign_key step added, for the
+// validate_constraints step to follow by OID.
+void record_constraint(Job &job, Oid constraint);
+// validate_constraints: `done` constraints are valid now.
+void advance_position(std::int64_t job_id, std::int64_t done);
 // The column as added, and its fill trigger as created.
 void record_fill_trigger(std::int64_t job_id, AttrNumber attnum, Oid trigger,
                          TransactionId trigger_xmin);

@@ -21,6 +21,10 @@ std::string not_null_check_name(std::int64_t job_id) {
   return std::string(kCheckPrefix) + std::to_string(job_id) + std::string(kCheckSuffix);
 }
 
+std::string building_index_name(std::int64_t job_id) {
+  return "colmig_" + std::to_string(job_id) + "_index";
+}
+
 std::optional<std::int64_t> job_of_not_null_check(std::string_view name) {
   if (name.size() <= kCheckPrefix.size() + kCheckSuffix.size() ||
       name.substr(0, kCheckPrefix.size()) != kCheckPrefix ||

@@ -29,6 +29,11 @@ bool fires_after_fill_trigger(std::string_view name);
 // "colmig_<job>_not_null": the NOT VALID check before SET NOT NULL.
 std::string not_null_check_name(std::int64_t job_id);
 
+// "colmig_<job>_index": the name a create_index job builds its index
+// under, until it is valid and renamed. Whatever index of that name is on
+// the job's table after a failed or interrupted build is the job's own.
+std::string building_index_name(std::int64_t job_id);
+
 // The job a check of that form belongs to.
 std::optional<std::int64_t> job_of_not_null_check(std::string_view name);
 

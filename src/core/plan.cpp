@@ -1,14 +1,11 @@
 #include "core/plan.hpp"
 #include "core/name_table.hpp"
 
-#include <array>
-#include <utility>
-
 namespace colmig::core {
 
 namespace {
 
-constexpr NameTable<StepKind, 9> kStepNames{{
+constexpr NameTable<StepKind, kStepKinds> kStepNames{{
     {StepKind::add_column, "add_column"},
     {StepKind::add_column_for_backfill, "add_column_for_backfill"},
     {StepKind::backfill, "backfill"},
@@ -18,54 +15,50 @@ constexpr NameTable<StepKind, 9> kStepNames{{
     {StepKind::validate_not_null_check, "validate_not_null_check"},
     {StepKind::set_not_null, "set_not_null"},
     {StepKind::drop_fill_trigger, "drop_fill_trigger"},
+    {StepKind::add_check, "add_check"},
+    {StepKind::add_foreign_key, "add_foreign_key"},
+    {StepKind::validate_constraints, "validate_constraints"},
+    {StepKind::build_index, "build_index"},
+    {StepKind::attach_index, "attach_index"},
+    {StepKind::drop_index, "drop_index"},
 }};
-
-Step step(StepKind kind) {
-  switch (kind) {
-  case StepKind::backfill:
-  case StepKind::sweep:
-    return {kind, LockMode::row_exclusive, false, true};
-  case StepKind::verify:
-    return {kind, LockMode::access_share, false, false};
-  case StepKind::validate_not_null_check:
-    return {kind, LockMode::share_update_exclusive, false, false};
-  default:
-    return {kind, LockMode::access_exclusive, false, false};
-  }
-}
 
 } // namespace
 
-bool needs_backfill(const AddColumnRequest &request) {
-  // A volatile default must yield one value per row; PostgreSQL would get
-  // there by rewriting the table under ACCESS EXCLUSIVE.
-  return request.has_backfill_expr ||
-         (request.has_default && request.default_is_volatile);
-}
-
-Plan plan_add_column(const AddColumnRequest &request) {
-  Plan plan;
-  if (!needs_backfill(request)) {
-    // Since PostgreSQL 11 a non-volatile default is stored once in the
-    // catalog, and NOT NULL with a non-null stored default needs no scan.
-    plan.push_back(step(StepKind::add_column));
-    return plan;
+Step step(StepKind kind) {
+  Step step{kind, LockMode::access_exclusive, false, false, false, false};
+  switch (kind) {
+  case StepKind::backfill:
+  case StepKind::sweep:
+    step.lock = LockMode::row_exclusive;
+    step.batched = true;
+    break;
+  case StepKind::verify:
+    step.lock = LockMode::access_share;
+    break;
+  case StepKind::validate_not_null_check:
+  case StepKind::attach_index: // an index rename takes only this since PG 12
+    step.lock = LockMode::share_update_exclusive;
+    break;
+  case StepKind::validate_constraints:
+    // A foreign key's validation also takes ROW SHARE on the referenced
+    // table, which conflicts only with EXCLUSIVE and ACCESS EXCLUSIVE.
+    step.lock = LockMode::share_update_exclusive;
+    step.batched = true;
+    break;
+  case StepKind::add_foreign_key:
+    step.lock = LockMode::share_row_exclusive;
+    step.locks_referenced_table = true;
+    break;
+  case StepKind::build_index:
+  case StepKind::drop_index:
+    step.lock = LockMode::share_update_exclusive;
+    step.outside_transaction = true;
+    break;
+  default:
+    break;
   }
-  plan.push_back(step(StepKind::add_column_for_backfill));
-  plan.push_back(step(StepKind::backfill));
-  plan.push_back(step(StepKind::sweep));
-  // Success is proven, not assumed: no rewrite moved rows behind the
-  // sweep, and the fill trigger saw every write while it ran.
-  plan.push_back(step(StepKind::verify));
-  if (request.not_null) {
-    // The fill trigger stays until NOT NULL is set, so rows written by the
-    // application meanwhile cannot break the validation.
-    plan.push_back(step(StepKind::add_not_null_check));
-    plan.push_back(step(StepKind::validate_not_null_check));
-    plan.push_back(step(StepKind::set_not_null));
-  }
-  plan.push_back(step(StepKind::drop_fill_trigger));
-  return plan;
+  return step;
 }
 
 std::optional<StepKind> next_step(const Plan &plan, StepKind current) {
@@ -89,6 +82,8 @@ const char *to_string(LockMode mode) {
     return "ROW EXCLUSIVE";
   case LockMode::share_update_exclusive:
     return "SHARE UPDATE EXCLUSIVE";
+  case LockMode::share_row_exclusive:
+    return "SHARE ROW EXCLUSIVE";
   case LockMode::access_exclusive:
     return "ACCESS EXCLUSIVE";
   }

@@ -1,7 +1,8 @@
-// The migration planner: turns an add_column request into the ordered steps
-// the runner executes. It decides *what* happens and which lock each step
-// takes; the SQL for a step is rendered at the PostgreSQL boundary, where
-// identifiers can be quoted.
+// A job's plan: the ordered steps the runner executes, derived by a
+// planner (core/operations.hpp) from the operation and facts read from the
+// catalog. It decides *what* happens and which lock each step takes; the
+// SQL for a step is rendered at the PostgreSQL boundary, where identifiers
+// can be quoted. A plan is stored with its job as the names of its steps.
 #pragma once
 #include "core/cpp_only.hpp"
 
@@ -21,12 +22,21 @@ enum class StepKind {
   validate_not_null_check, // VALIDATE CONSTRAINT
   set_not_null,            // SET NOT NULL (no scan thanks to the check), drop check
   drop_fill_trigger,       // the job's fill trigger, once the proof still holds
+  add_check,               // ADD CONSTRAINT ... CHECK (...) NOT VALID
+  add_foreign_key,         // ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID, both tables
+  validate_constraints,    // VALIDATE CONSTRAINT, one transaction per constraint
+  build_index,             // CREATE INDEX CONCURRENTLY under the job's helper name
+  attach_index,            // ALTER INDEX helper RENAME TO the name asked for
+  drop_index,              // DROP INDEX CONCURRENTLY
 };
+
+inline constexpr std::size_t kStepKinds = 15;
 
 enum class LockMode {
   access_share,
   row_exclusive,
   share_update_exclusive,
+  share_row_exclusive,
   access_exclusive
 };
 
@@ -35,21 +45,18 @@ struct Step {
   LockMode lock;
   bool rewrites_table; // never true for a step colmig plans; asserted in tests
   bool batched;        // runs as many short transactions with a cursor
+  // Runs outside any transaction block (CREATE/DROP INDEX CONCURRENTLY
+  // commit several transactions of their own).
+  bool outside_transaction;
+  // Also locks the table a foreign key references, in `lock` too.
+  bool locks_referenced_table;
 };
 
-struct AddColumnRequest {
-  bool has_default = false;
-  bool default_is_volatile = false;
-  bool has_backfill_expr = false;
-  bool not_null = false;
-};
+inline constexpr std::size_t kMaxPlanSteps = 9;
+using Plan = boost::container::static_vector<Step, kMaxPlanSteps>;
 
-using Plan = boost::container::static_vector<Step, 9>;
-
-Plan plan_add_column(const AddColumnRequest &request);
-
-// Whether existing rows need a batched backfill at all.
-bool needs_backfill(const AddColumnRequest &request);
+// The step of that kind with its lock and shape.
+Step step(StepKind kind);
 
 // The step after `current` in `plan`, or nothing when `current` is the last.
 std::optional<StepKind> next_step(const Plan &plan, StepKind current);
@@ -57,6 +64,21 @@ std::optional<StepKind> next_step(const Plan &plan, StepKind current);
 const char *to_string(StepKind kind);
 std::optional<StepKind> parse_step_kind(std::string_view text);
 const char *to_string(LockMode mode);
+
+// A stored plan back from the names of its steps: nothing when a name is
+// unknown, the list is empty or too long.
+template <typename Names> std::optional<Plan> parse_plan(const Names &names) {
+  Plan plan;
+  if (names.empty() || names.size() > kMaxPlanSteps)
+    return std::nullopt;
+  for (const auto &name : names) {
+    auto kind = parse_step_kind(name);
+    if (!kind)
+      return std::nullopt;
+    plan.push_back(step(*kind));
+  }
+  return plan;
+}
 
 // The phase name stored once every step has run.
 inline constexpr std::string_view kDonePhase = "done";

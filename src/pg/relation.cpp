@@ -96,4 +96,13 @@ std::string deparse_expression(const std::string &stored) {
   }));
 }
 
+std::string deparse_expression_for(const std::string &stored, Oid relid) {
+  const char *text = stored.c_str();
+  return std::string(call([&] {
+    Node *expr = static_cast<Node *>(stringToNode(text));
+    List *context = deparse_context_for(get_rel_name(relid), relid);
+    return ::deparse_expression(expr, context, false, false);
+  }));
+}
+
 } // namespace colmig::pg

@@ -40,5 +40,8 @@ bool has_inheritance_children(Oid relid);
 // same objects under colmig's pinned search_path: names that path would
 // not find are schema-qualified, as pg_dump's use of ruleutils does.
 std::string deparse_expression(const std::string &stored);
+// The same for an expression over the columns of `relid` (a CHECK, an
+// index expression or predicate): its columns are named as they are now.
+std::string deparse_expression_for(const std::string &stored, Oid relid);
 
 } // namespace colmig::pg

@@ -36,20 +36,57 @@ bool is_single_expression(Node *stmt) {
          select->intoClause == nullptr;
 }
 
-} // namespace
-
-Node *analyze_row_expression(Relation rel, const char *expr, Oid type_oid, int32 type_mod,
-                             const char *argument) {
+// The one expression of `expr`, parsed (42601 when it is not exactly one);
+// `query` gets the text the parse positions refer to.
+Node *parse_one_expression(const char *expr, const char *argument, char **query) {
   // No parentheses around the text: inside them, `1) --` would close them
   // and comment out the rest, and still parse.
-  char *query = psprintf("SELECT %s", expr);
-  List *parsed = raw_parser(query, RAW_PARSE_DEFAULT);
+  *query = psprintf("SELECT %s", expr);
+  List *parsed = raw_parser(*query, RAW_PARSE_DEFAULT);
   Node *stmt = list_length(parsed) == 1 ? linitial_node(RawStmt, parsed)->stmt : nullptr;
   if (!is_single_expression(stmt))
     ereport(ERROR, (errcode(ERRCODE_SYNTAX_ERROR),
                     errmsg("%s must be exactly one SQL expression", argument),
                     errdetail("Got: %s", expr)));
-  ResTarget *target = linitial_node(ResTarget, ((SelectStmt *)stmt)->targetList);
+  return linitial_node(ResTarget, ((SelectStmt *)stmt)->targetList)->val;
+}
+
+ParseState *parse_state_over(Relation rel, const char *source) {
+  ParseState *pstate = make_parsestate(nullptr);
+  pstate->p_sourcetext = source;
+  ParseNamespaceItem *item =
+      addRangeTableEntryForRelation(pstate, rel, AccessShareLock, nullptr, false, true);
+  addNSItemToQuery(pstate, item, true, true, true);
+  return pstate;
+}
+
+} // namespace
+
+Node *analyze_condition(Relation rel, const char *expr, ParseExprKind kind,
+                        const char *argument) {
+  char *query = nullptr;
+  Node *raw = parse_one_expression(expr, argument, &query);
+  ParseState *pstate = parse_state_over(rel, query);
+  Node *cooked = transformExpr(pstate, raw, kind);
+  cooked = coerce_to_boolean(pstate, cooked,
+                             kind == EXPR_KIND_CHECK_CONSTRAINT ? "CHECK" : "WHERE");
+  assign_expr_collations(pstate, cooked);
+  free_parsestate(pstate);
+  return cooked;
+}
+
+Node *analyze_index_expression(Relation rel, Node *raw, const char *source) {
+  ParseState *pstate = parse_state_over(rel, source);
+  Node *cooked = transformExpr(pstate, raw, EXPR_KIND_INDEX_EXPRESSION);
+  assign_expr_collations(pstate, cooked);
+  free_parsestate(pstate);
+  return cooked;
+}
+
+Node *analyze_row_expression(Relation rel, const char *expr, Oid type_oid, int32 type_mod,
+                             const char *argument) {
+  char *query = nullptr;
+  Node *raw = parse_one_expression(expr, argument, &query);
 
   ParseState *pstate = make_parsestate(nullptr);
   pstate->p_sourcetext = query;
@@ -58,9 +95,8 @@ Node *analyze_row_expression(Relation rel, const char *expr, Oid type_oid, int32
         addRangeTableEntryForRelation(pstate, rel, AccessShareLock, nullptr, false, true);
     addNSItemToQuery(pstate, item, true, true, true);
   }
-  Node *cooked =
-      transformExpr(pstate, target->val,
-                    rel != nullptr ? EXPR_KIND_UPDATE_SOURCE : EXPR_KIND_COLUMN_DEFAULT);
+  Node *cooked = transformExpr(
+      pstate, raw, rel != nullptr ? EXPR_KIND_UPDATE_SOURCE : EXPR_KIND_COLUMN_DEFAULT);
   // The fill trigger evaluates the expression row by row without a plan,
   // as PostgreSQL does for a generated column.
   if (checkExprHasSubLink(cooked))

@@ -7,6 +7,7 @@
 
 extern "C" {
 #include "nodes/nodes.h"
+#include "parser/parse_node.h"
 #include "utils/relcache.h"
 }
 
@@ -21,5 +22,15 @@ namespace colmig::pg {
 // parses the text again. Allocates in CurrentMemoryContext.
 Node *analyze_row_expression(Relation rel, const char *expr, Oid type_oid, int32 type_mod,
                              const char *argument);
+
+// A condition over the columns of `rel`, as PostgreSQL analyses a CHECK
+// constraint or an index predicate (`kind`): exactly one expression,
+// coerced to boolean, collations assigned. Errors as above.
+Node *analyze_condition(Relation rel, const char *expr, ParseExprKind kind,
+                        const char *argument);
+
+// An index key expression, already parsed (`raw`, from `source`), over
+// the columns of `rel`.
+Node *analyze_index_expression(Relation rel, Node *raw, const char *source);
 
 } // namespace colmig::pg

@@ -160,6 +160,49 @@ bool get_text_array(std::uint64_t row, int column, std::string *values,
   return true;
 }
 
+namespace {
+
+void for_each_element(std::uint64_t row, int column, Oid array_type, Oid element_type,
+                      int element_length, bool by_value, char align,
+                      const std::function<void(Datum, bool)> &each) {
+  auto datum = get_datum(row, column, array_type);
+  if (!datum)
+    return;
+  Datum *elements = nullptr;
+  bool *nulls = nullptr;
+  int length = 0;
+  call([&] {
+    deconstruct_array(DatumGetArrayTypeP(*datum), element_type, element_length, by_value,
+                      align, &elements, &nulls, &length);
+  });
+  for (int i = 0; i < length; ++i)
+    each(elements[i], nulls[i]);
+}
+
+} // namespace
+
+void for_each_text(std::uint64_t row, int column,
+                   const std::function<void(std::string)> &each) {
+  for_each_element(row, column, TEXTARRAYOID, TEXTOID, -1, false, TYPALIGN_INT,
+                   [&](Datum element, bool isnull) {
+                     each(isnull ? std::string() : std::string(call([&] {
+                       return text_to_cstring(DatumGetTextPP(element));
+                     })));
+                   });
+}
+
+void for_each_int64(std::uint64_t row, int column,
+                    const std::function<void(std::int64_t)> &each) {
+  for_each_element(
+      row, column, INT8ARRAYOID, INT8OID, 8, true, TYPALIGN_DOUBLE,
+      [&](Datum element, bool isnull) { each(isnull ? 0 : DatumGetInt64(element)); });
+}
+
+void raise_too_many_elements(std::size_t capacity) {
+  raise("XX000", "colmig: an array has more than " + std::to_string(capacity) +
+                     " elements where colmig keeps at most that many");
+}
+
 std::optional<bool> get_bool(std::uint64_t row, int column) {
   auto datum = get_datum(row, column, BOOLOID);
   if (!datum)

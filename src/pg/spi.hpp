@@ -4,7 +4,10 @@
 
 #include "pg/guard.hpp"
 
+#include <boost/container/static_vector.hpp>
+
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -50,6 +53,38 @@ std::optional<double> get_float8(std::uint64_t row, int column);
 // when it is NULL or has another length.
 bool get_text_array(std::uint64_t row, int column, std::string *values,
                     std::size_t count);
+
+// The elements of a text[] or bigint[] value in order (NULL elements read
+// as "" or 0); none for a NULL array. More than `N` elements raise XX000.
+void for_each_text(std::uint64_t row, int column,
+                   const std::function<void(std::string)> &each);
+void for_each_int64(std::uint64_t row, int column,
+                    const std::function<void(std::int64_t)> &each);
+void raise_too_many_elements(std::size_t capacity);
+
+template <std::size_t N>
+boost::container::static_vector<std::string, N> get_text_list(std::uint64_t row,
+                                                              int column) {
+  boost::container::static_vector<std::string, N> values;
+  for_each_text(row, column, [&](std::string value) {
+    if (values.size() == N)
+      raise_too_many_elements(N);
+    values.push_back(std::move(value));
+  });
+  return values;
+}
+
+template <std::size_t N>
+boost::container::static_vector<std::int64_t, N> get_int64_list(std::uint64_t row,
+                                                                int column) {
+  boost::container::static_vector<std::int64_t, N> values;
+  for_each_int64(row, column, [&](std::int64_t value) {
+    if (values.size() == N)
+      raise_too_many_elements(N);
+    values.push_back(value);
+  });
+  return values;
+}
 
 // Connects SPI for the lifetime of the object (SQL functions).
 class SpiConnection {

@@ -67,14 +67,29 @@ StepResult run_step(catalog::Job &job, StepKind step, NextStep next) {
     return set_not_null(job, next);
   case StepKind::drop_fill_trigger:
     return drop_fill_trigger(job, next);
+  case StepKind::add_check:
+    return add_check(job, next);
+  case StepKind::add_foreign_key:
+    return add_foreign_key(job, next);
+  case StepKind::validate_constraints:
+    return validate_constraints(job, next);
+  case StepKind::build_index:
+    return build_index(job, next);
+  case StepKind::attach_index:
+    return attach_index(job, next);
+  case StepKind::drop_index:
+    return drop_index(job, next);
   }
   return StepResult::stopped;
 }
 
 // Removes the helper objects of a cancelled or failed job: the fill
 // trigger and the NOT VALID check, by OID and name, without the rights of
-// any role (its table may have changed owner since). The column stays.
+// any role (its table may have changed owner since), and the index a build
+// left under the job's name. The column stays, and so does a constraint
+// the job added NOT VALID: it holds for new rows, as asked.
 void clean_up(const catalog::Job &job) {
+  drop_building_index(job);
   run_locked_step(
       job, "colmig: removing helper objects",
       [&] {
@@ -97,8 +112,13 @@ void clean_up(const catalog::Job &job) {
 
 class JobRun {
 public:
-  explicit JobRun(catalog::Job job)
-      : job_(std::move(job)), plan_(core::plan_add_column(job_.request())) {}
+  explicit JobRun(catalog::Job job) : job_(std::move(job)) {
+    auto plan = core::parse_plan(job_.plan);
+    if (!plan)
+      pg::raise("XX000", "colmig job " + std::to_string(job_.id) +
+                             " has no plan this colmig can run");
+    plan_ = *plan;
+  }
 
   const catalog::Job &job() const { return job_; }
 

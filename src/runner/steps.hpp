@@ -35,4 +35,17 @@ StepResult add_not_null_check(catalog::Job &job, NextStep next);
 StepResult validate_not_null_check(catalog::Job &job, NextStep next);
 StepResult set_not_null(catalog::Job &job, NextStep next);
 
+// runner/constraint_steps.cpp
+StepResult add_check(catalog::Job &job, NextStep next);
+StepResult add_foreign_key(catalog::Job &job, NextStep next);
+StepResult validate_constraints(catalog::Job &job, NextStep next);
+
+// runner/index_steps.cpp
+StepResult build_index(catalog::Job &job, NextStep next);
+StepResult attach_index(catalog::Job &job, NextStep next);
+StepResult drop_index(catalog::Job &job, NextStep next);
+// Cleanup: DROP INDEX CONCURRENTLY of the index a build left under the
+// job's name (core::building_index_name), if there is one.
+void drop_building_index(const catalog::Job &job);
+
 } // namespace colmig::runner

@@ -1,4 +1,4 @@
-#include "core/plan.hpp"
+#include "core/operations.hpp"
 
 #include <gtest/gtest.h>
 

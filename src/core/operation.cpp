@@ -1,0 +1,26 @@
+#include "core/operation.hpp"
+#include "core/name_table.hpp"
+
+namespace colmig::core {
+
+namespace {
+
+constexpr NameTable<Operation, 7> kOperationNames{{
+    {Operation::add_column, "add_column"},
+    {Operation::set_not_null, "set_not_null"},
+    {Operation::add_check, "add_check"},
+    {Operation::add_foreign_key, "add_foreign_key"},
+    {Operation::validate_constraint, "validate_constraint"},
+    {Operation::create_index, "create_index"},
+    {Operation::drop_index, "drop_index"},
+}};
+
+} // namespace
+
+const char *to_string(Operation operation) { return name_in(kOperationNames, operation); }
+
+std::optional<Operation> parse_operation(std::string_view text) {
+  return value_in(kOperationNames, text);
+}
+
+} // namespace colmig::core

@@ -1,0 +1,25 @@
+// The operations a job can carry out. Each has a planner in
+// core/operations.hpp that turns its facts into the steps of its plan; the
+// runner executes any plan step by step and knows no operation.
+#pragma once
+#include "core/cpp_only.hpp"
+
+#include <optional>
+#include <string_view>
+
+namespace colmig::core {
+
+enum class Operation {
+  add_column,
+  set_not_null,
+  add_check,
+  add_foreign_key,
+  validate_constraint,
+  create_index,
+  drop_index,
+};
+
+const char *to_string(Operation operation);
+std::optional<Operation> parse_operation(std::string_view text);
+
+} // namespace colmig::core
