@@ -68,7 +68,7 @@ bool proven_not_null_c(Oid relid, AttrNumber attnum) {
   test->argisrow = false;
   test->location = -1;
   const bool proven =
-      checks != NIL && predicate_implied_by(list_make1(test), checks, false);
+      checks != NIL && predicate_implied_by(list_make1(test), checks, true);
   table_close(rel, NoLock);
   return proven;
 }

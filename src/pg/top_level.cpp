@@ -17,6 +17,7 @@ extern "C" {
 #include "tcop/tcopprot.h"
 #include "tcop/utility.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
 #include "utils/portal.h"
 #include "utils/snapmgr.h"
 }
@@ -44,9 +45,11 @@ void set_session(const char *name, const char *value) {
 
 // exec_simple_query's path for one statement: parse, analyse, plan, run
 // in an unnamed portal at top level, so that PreventInTransactionBlock()
-// accepts it.
-void run_portal(const char *sql) {
+// accepts it. The trees live in `context`, which outlives the
+// transactions the statement commits (exec_simple_query's MessageContext).
+void run_portal(const char *sql, MemoryContext context) {
   call([&] {
+    MemoryContextSwitchTo(context);
     List *parsed = pg_parse_query(sql);
     if (list_length(parsed) != 1)
       elog(ERROR, "colmig: expected one statement, got %d", list_length(parsed));
@@ -70,6 +73,8 @@ void run_portal(const char *sql) {
 
 void run_outside_transaction_block(const TopLevelStatement &statement) {
   MemoryContext outer = CurrentMemoryContext;
+  MemoryContext context = AllocSetContextCreate(
+      TopMemoryContext, "colmig top-level statement", ALLOCSET_DEFAULT_SIZES);
   const std::string saved_timeout = current_setting("lock_timeout");
   const std::string saved_path = current_setting("search_path");
   const auto restore = [&] {
@@ -104,7 +109,7 @@ void run_outside_transaction_block(const TopLevelStatement &statement) {
       if (OidIsValid(statement.role))
         role.emplace(statement.role);
       call([&] { pgstat_report_activity(STATE_RUNNING, sql->c_str()); });
-      run_portal(sql->c_str());
+      run_portal(sql->c_str(), context);
     }
     call([] {
       CommitTransactionCommand();
@@ -118,10 +123,12 @@ void run_outside_transaction_block(const TopLevelStatement &statement) {
     RESUME_INTERRUPTS();
     pgstat_report_activity(STATE_IDLE, nullptr);
     MemoryContextSwitchTo(outer);
+    MemoryContextDelete(context);
     restore();
     throw;
   }
   MemoryContextSwitchTo(outer);
+  MemoryContextDelete(context);
   restore();
 }
 

@@ -7,19 +7,49 @@
 #include "runner/job_table.hpp"
 #include "runner/locked_step.hpp"
 #include "runner/statements.hpp"
+#include "runner/violations.hpp"
 
 namespace colmig::runner {
+
+StepResult validate_added_check(catalog::Job &job, NextStep next);
 
 StepResult add_not_null_check(catalog::Job &job, NextStep next) {
   return run_locked_step(job, "colmig: add_not_null_check", [&] {
     const Statements sql(job, lock_job_table(job, AccessExclusiveLock), job_column(job));
     run_as_owner(job, sql.drop_not_null_check());
     run_as_owner(job, sql.add_not_null_check());
+    // A set_not_null job's only helper: a failed job drops it again.
+    catalog::set_cleanup_needed(job.id, true);
     complete(job, next);
   });
 }
 
+namespace {
+
+// set_not_null on a column that has NULLs: how many, and which rows.
+[[noreturn]] void raise_nulls_found(const catalog::Job &job, const pg::Error &error) {
+  const std::string rows = describe_violations(
+      job, [&] { return "colmig_row." + job_column(job) + " IS NULL"; });
+  pg::raise("23502",
+            "column \"" + job.column + "\" of " + job.relation + " has NULL in " + rows +
+                ", so NOT NULL was not set",
+            error.what(),
+            "Give those rows a value, then run colmig.set_not_null() again.");
+}
+
+} // namespace
+
 StepResult validate_not_null_check(catalog::Job &job, NextStep next) {
+  try {
+    return validate_added_check(job, next);
+  } catch (const pg::Error &error) {
+    if (error.sqlstate() != "23502" || job.operation != core::Operation::set_not_null)
+      throw;
+    raise_nulls_found(job, error);
+  }
+}
+
+StepResult validate_added_check(catalog::Job &job, NextStep next) {
   return run_locked_step(job, "colmig: validate_not_null_check", [&] {
     const Statements sql(job, lock_job_table(job, ShareUpdateExclusiveLock),
                          job_column(job));
