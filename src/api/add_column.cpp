@@ -7,6 +7,7 @@
 #include "api/catalog_access.hpp"
 #include "api/new_job.hpp"
 #include "api/validate.hpp"
+#include "catalog/claim.hpp"
 #include "catalog/dependencies.hpp"
 #include "ipc/shared_state.hpp"
 #include "pg/context_allocator.hpp"
@@ -239,6 +240,7 @@ COLMIG_SQL_FUNCTION(colmig_add_column) {
   std::int64_t job_id = 0;
   {
     api::CatalogAccess catalog;
+    catalog::require_current_extension();
     check_no_active_job(table, request.column);
     if (const api::AnalysedExpression *fill = analysis.fill())
       check_reads_no_column_being_filled(table, fill->tree);

@@ -4,6 +4,7 @@
 
 #include "api/catalog_access.hpp"
 #include "api/validate.hpp"
+#include "catalog/claim.hpp"
 #include "catalog/dependencies.hpp"
 #include "ipc/shared_state.hpp"
 #include "pg/spi.hpp"
@@ -141,6 +142,7 @@ std::int64_t insert_job(const NewJob &job) {
   std::int64_t job_id = 0;
   {
     CatalogAccess catalog;
+    catalog::require_current_extension();
     pg::execute(
         R"sql(
 INSERT INTO colmig.jobs (operation, relid, relation, target, column_name, column_attnum,

@@ -49,6 +49,41 @@ bool extension_installed() {
   return pg::call([] { return OidIsValid(get_extension_oid("colmig", true)); });
 }
 
+namespace {
+
+// The installed version of colmig in this database, or nothing.
+std::optional<std::string> installed_version() {
+  pg::execute("SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'colmig'");
+  return pg::result_rows() == 0 ? std::nullopt : pg::get_text(0, 0);
+}
+
+} // namespace
+
+bool extension_current() {
+  if (!extension_installed())
+    return false;
+  const auto version = installed_version();
+  if (version == kSchemaVersion)
+    return true;
+  static bool logged = false;
+  if (!logged)
+    elog(LOG,
+         "colmig: the extension in this database is version %s, this library needs %s; "
+         "jobs wait until ALTER EXTENSION colmig UPDATE",
+         version.value_or("?").c_str(), kSchemaVersion);
+  logged = true;
+  return false;
+}
+
+void require_current_extension() {
+  const auto version = installed_version();
+  if (version != kSchemaVersion)
+    pg::raise("55000",
+              "colmig's SQL objects are version " + version.value_or("?") +
+                  ", but its library is " + kSchemaVersion,
+              {}, "Run ALTER EXTENSION colmig UPDATE.");
+}
+
 JobsWithWork jobs_with_work(std::int64_t preferred,
                             const std::optional<core::RunWindow> &global_window) {
   pg::execute(R"sql(

@@ -22,6 +22,17 @@ constexpr int kJobLockClass = 1668246637;
 // Whether CREATE EXTENSION colmig ran in this database.
 bool extension_installed();
 
+// The version of colmig's SQL objects this library reads and writes.
+inline constexpr const char *kSchemaVersion = "0.2";
+
+// Installed, and at kSchemaVersion: between a package upgrade and ALTER
+// EXTENSION colmig UPDATE the jobs of the older version are left alone,
+// not run (and failed) by a library that expects other columns.
+bool extension_current();
+
+// 55000 unless extension_current(), for the functions that store jobs.
+void require_current_extension();
+
 struct Claim {
   std::optional<std::int64_t> job_id;
   // A job with work left was passed over because `skip` rejected it.

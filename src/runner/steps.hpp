@@ -20,27 +20,27 @@ using NextStep = std::optional<core::StepKind>;
 void complete(catalog::Job &job, NextStep next,
               std::optional<std::int64_t> end_page = {});
 
-// runner/column_steps.cpp
+// runner/steps/column_steps.cpp
 StepResult add_column(catalog::Job &job, NextStep next);
 StepResult add_column_for_backfill(catalog::Job &job, NextStep next);
 
-// runner/fill_steps.cpp
+// runner/steps/fill_steps.cpp
 StepResult backfill(catalog::Job &job, NextStep next);
 StepResult sweep(catalog::Job &job, NextStep next);
 StepResult verify(catalog::Job &job, NextStep next);
 StepResult drop_fill_trigger(catalog::Job &job, NextStep next);
 
-// runner/not_null_steps.cpp
+// runner/steps/not_null_steps.cpp
 StepResult add_not_null_check(catalog::Job &job, NextStep next);
 StepResult validate_not_null_check(catalog::Job &job, NextStep next);
 StepResult set_not_null(catalog::Job &job, NextStep next);
 
-// runner/constraint_steps.cpp
+// runner/steps/constraint_steps.cpp
 StepResult add_check(catalog::Job &job, NextStep next);
 StepResult add_foreign_key(catalog::Job &job, NextStep next);
 StepResult validate_constraints(catalog::Job &job, NextStep next);
 
-// runner/index_steps.cpp
+// runner/steps/index_steps.cpp
 StepResult build_index(catalog::Job &job, NextStep next);
 StepResult attach_index(catalog::Job &job, NextStep next);
 StepResult drop_index(catalog::Job &job, NextStep next);

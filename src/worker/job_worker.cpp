@@ -39,7 +39,7 @@ bool already_seen(std::int64_t job_id) { return seen->count(job_id) > 0; }
 catalog::Claim claim(std::int64_t preferred) {
   catalog::Claim claim;
   pg::in_transaction("colmig: looking for work", [&] {
-    if (catalog::extension_installed())
+    if (catalog::extension_current())
       claim = catalog::claim_next_job(preferred, guc::global_run_window(), already_seen);
   });
   return claim;

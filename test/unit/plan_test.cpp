@@ -12,7 +12,7 @@
 namespace colmig::core {
 namespace {
 
-constexpr std::array<StepKind, 9> kAllKinds{
+constexpr std::array<StepKind, kStepKinds> kAllKinds{
     StepKind::add_column,
     StepKind::add_column_for_backfill,
     StepKind::backfill,
@@ -22,6 +22,12 @@ constexpr std::array<StepKind, 9> kAllKinds{
     StepKind::validate_not_null_check,
     StepKind::set_not_null,
     StepKind::drop_fill_trigger,
+    StepKind::add_check,
+    StepKind::add_foreign_key,
+    StepKind::validate_constraints,
+    StepKind::build_index,
+    StepKind::attach_index,
+    StepKind::drop_index,
 };
 
 AddColumnRequest make_request(bool has_default, bool default_is_volatile,

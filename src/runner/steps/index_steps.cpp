@@ -10,6 +10,7 @@
 
 #include "catalog/job.hpp"
 #include "guc.hpp"
+#include "pg/index_keys.hpp"
 #include "pg/relation.hpp"
 #include "pg/spi.hpp"
 #include "pg/top_level.hpp"
@@ -68,8 +69,6 @@ std::string qualified_name(const char *catalog, const char *name_column,
   return *pg::get_text(0, 0);
 }
 
-// Key option bits as stored by colmig.create_index().
-constexpr std::int64_t kDescending = 1, kAscending = 2, kNullsFirst = 4, kNullsLast = 8;
 
 std::string column_now(const catalog::Job &job, std::int64_t attnum) {
   auto name = pg::column_name(job.relid, static_cast<AttrNumber>(attnum));
@@ -101,11 +100,11 @@ std::string create_index_sql(const catalog::Job &job) {
               qualified_name("pg_collation", "collname", "collnamespace", collations[i]);
     if (opclasses[i] != 0)
       keys += " " + qualified_name("pg_opclass", "opcname", "opcnamespace", opclasses[i]);
-    keys += (options[i] & kDescending)  ? " DESC"
-            : (options[i] & kAscending) ? " ASC"
+    keys += (options[i] & pg::kKeyDescending)  ? " DESC"
+            : (options[i] & pg::kKeyAscending) ? " ASC"
                                         : "";
-    keys += (options[i] & kNullsFirst)  ? " NULLS FIRST"
-            : (options[i] & kNullsLast) ? " NULLS LAST"
+    keys += (options[i] & pg::kKeyNullsFirst)  ? " NULLS FIRST"
+            : (options[i] & pg::kKeyNullsLast) ? " NULLS LAST"
                                         : "";
   }
   std::string include;
