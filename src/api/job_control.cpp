@@ -5,9 +5,12 @@
 #include "core/job_state.hpp"
 
 #include "api/catalog_access.hpp"
+#include "catalog/claim.hpp"
 #include "ipc/shared_state.hpp"
 
 #include <string>
+
+#include <csignal>
 
 extern "C" {
 #include "access/htup_details.h"
@@ -73,10 +76,31 @@ JobRow load_visible_job(api::CatalogAccess &catalog, std::int64_t job_id) {
   return row;
 }
 
+// The steps that run as one long statement (a scan, an index build): a
+// cancel would otherwise wait for their end. Their worker gets a query
+// cancel; its error meets the committed 'cancelled' state and the job's
+// cleanup follows as after any cancel.
+void interrupt_long_step(std::int64_t job_id) {
+  pg::execute(
+      "SELECT l.pid::int8 FROM pg_catalog.pg_locks l JOIN colmig.jobs j "
+      "ON l.objid = (j.job_id % 4294967296)::oid "
+      "WHERE j.job_id = $1 AND j.phase IN ('validate_constraints', "
+      "'validate_not_null_check', 'build_index', 'drop_index') "
+      "AND l.locktype = 'advisory' AND l.granted AND l.objsubid = 3 "
+      "AND l.classid = $2::oid AND l.database = (SELECT oid FROM pg_catalog.pg_database "
+      "WHERE datname = pg_catalog.current_database())",
+      {pg::int8_param(job_id), pg::int4_param(catalog::kJobLockClass)});
+  if (pg::result_rows() == 0)
+    return;
+  const auto pid = static_cast<pid_t>(*pg::get_int64(0, 0));
+  (void)kill(pid, SIGINT);
+}
+
 // Applies `sql` (an UPDATE guarded by the allowed states) or explains why
 // the job is not in a state that allows it.
 void transition(FunctionCallInfo fcinfo, const char *verb, const char *sql,
-                bool (*allowed)(core::JobState), bool wake) {
+                bool (*allowed)(core::JobState), bool wake,
+                void (*after)(std::int64_t job_id) = nullptr) {
   std::int64_t job_id = job_argument(fcinfo);
   api::CatalogAccess catalog;
   JobRow row = load_visible_job(catalog, job_id);
@@ -84,6 +108,8 @@ void transition(FunctionCallInfo fcinfo, const char *verb, const char *sql,
     pg::raise("55000", "cannot " + std::string(verb) + " colmig job " +
                            std::to_string(job_id) + ": it is " +
                            core::to_string(row.state));
+  if (after != nullptr)
+    after(job_id);
   if (wake)
     ipc::wake_launcher_at_commit();
 }
@@ -116,7 +142,7 @@ COLMIG_SQL_FUNCTION(colmig_cancel) {
              "finished_at = CASE WHEN cleanup_needed THEN NULL ELSE now() END, "
              "updated_at = now() "
              "WHERE job_id = $1 AND state IN ('queued', 'running', 'paused')",
-             core::can_cancel, true);
+             core::can_cancel, true, interrupt_long_step);
   PG_RETURN_VOID();
 }
 

@@ -185,6 +185,12 @@ UPDATE colmig.jobs
                   end_page ? pg::int8_param(*end_page) : pg::null_param(INT8OID)});
 }
 
+void name_first_phase(std::int64_t job_id, const char *phase) {
+  update("UPDATE colmig.jobs SET phase = $2, updated_at = now() "
+         "WHERE job_id = $1 AND phase = 'queued' AND state = 'running'",
+         {pg::int8_param(job_id), pg::text_param(std::string(phase))});
+}
+
 void set_rows_total(std::int64_t job_id, std::optional<std::int64_t> rows_total) {
   update("UPDATE colmig.jobs SET rows_total = $2 WHERE job_id = $1",
          {pg::int8_param(job_id),

@@ -124,8 +124,13 @@ public:
 
   // Runs steps from the stored phase until the plan ends or the job stops.
   void run() {
-    pg::in_transaction("colmig: checking table",
-                       [&] { catalog::check_owner_unchanged(job_); });
+    pg::in_transaction("colmig: checking table", [&] {
+      catalog::check_owner_unchanged(job_);
+      if (!core::parse_step_kind(job_.phase)) {
+        catalog::name_first_phase(job_.id, core::to_string(plan_.front().kind));
+        job_.phase = core::to_string(plan_.front().kind);
+      }
+    });
     Throttle throttle(job_);
     while (job_.phase != core::kDonePhase) {
       const StepKind step = current_step();
@@ -212,14 +217,15 @@ void start(std::int64_t job_id, std::optional<JobRun> &run) {
               "ends its own backend, a crash); colmig.max_attempts bounds the tries.");
 }
 
-// A failed job must not leave its trigger filling rows forever.
+// A failed job must not leave its trigger filling rows forever, nor a job
+// cancelled in the middle of a step (its worker was interrupted) its index.
 void clean_up_if_failed(std::int64_t job_id) {
   std::optional<JobRun> run;
   pg::in_transaction("colmig: loading job", [&] {
     if (auto job = catalog::load_job(job_id))
       run.emplace(std::move(*job));
   });
-  if (run && run->job().state == core::JobState::failed && run->job().cleanup_needed)
+  if (run && core::is_terminal(run->job().state) && run->job().cleanup_needed)
     run->clean_up();
 }
 
