@@ -24,6 +24,7 @@ extern "C" {
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_index.h"
+#include "access/stratnum.h"
 #include "catalog/pg_opclass.h"
 #include "parser/parse_coerce.h"
 #include "utils/acl.h"
@@ -102,7 +103,18 @@ AttrNumber user_column_c(Oid relid, const char *column) {
   return attnum;
 }
 
-void check_referenced_table_c(Oid refrelid, Oid owner, Oid caller, char persistence) {
+// REFERENCES on the table, or on each referenced column.
+bool may_reference_c(Oid refrelid, Oid role, const AttrNumber *columns, int count) {
+  if (pg_class_aclcheck(refrelid, role, ACL_REFERENCES) == ACLCHECK_OK)
+    return true;
+  for (int i = 0; i < count; ++i)
+    if (pg_attribute_aclcheck(refrelid, columns[i], role, ACL_REFERENCES) != ACLCHECK_OK)
+      return false;
+  return true;
+}
+
+void check_referenced_table_c(Oid refrelid, Oid owner, Oid caller, char persistence,
+                              const AttrNumber *columns, int count) {
   const char relkind = get_rel_relkind(refrelid);
   char *name = get_rel_name(refrelid);
   if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
@@ -114,18 +126,20 @@ void check_referenced_table_c(Oid refrelid, Oid owner, Oid caller, char persiste
                            "tables")));
   // The caller asks for it, and the table's owner runs it.
   for (Oid role : {caller, owner})
-    if (pg_class_aclcheck(refrelid, role, ACL_REFERENCES) != ACLCHECK_OK)
-      ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-                      errmsg("permission denied for table %s", name),
-                      errdetail("%s needs the REFERENCES privilege on it.",
-                                role == caller ? "You" : "The table's owner")));
+    if (!may_reference_c(refrelid, role, columns, count))
+      ereport(ERROR,
+              (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+               errmsg("permission denied for table %s", name),
+               errdetail(role == caller ? "You need the REFERENCES privilege on it."
+                                        : "The table's owner needs the REFERENCES "
+                                          "privilege on it.")));
 }
 
 // The opclass input types of a unique index of `refrelid` whose keys are
 // exactly `refcols` (in any order, as PostgreSQL accepts), in the order
 // of `refcols`; 42830 when there is none.
 void matching_unique_index_c(Oid refrelid, const AttrNumber *refcols, int count,
-                             Oid *input_types) {
+                             Oid *input_types, Oid *families) {
   Relation rel = table_open(refrelid, AccessShareLock);
   List *indexes = RelationGetIndexList(rel);
   bool found = false;
@@ -150,6 +164,7 @@ void matching_unique_index_c(Oid refrelid, const AttrNumber *refcols, int count,
       Datum classes = SysCacheGetAttr(INDEXRELID, tuple, Anum_pg_index_indclass, &isnull);
       oidvector *opclasses = (oidvector *)DatumGetPointer(classes);
       input_types[i] = get_opclass_input_type(opclasses->values[at]);
+      families[i] = get_opclass_family(opclasses->values[at]);
     }
     ReleaseSysCache(tuple);
     if (usable) {
@@ -165,10 +180,15 @@ void matching_unique_index_c(Oid refrelid, const AttrNumber *refcols, int count,
                            get_rel_name(refrelid))));
 }
 
+// As ALTER TABLE decides: an equality operator of the key's operator
+// family between the two types (int8 = int4), or an implicit coercion of
+// the referencing type to the key's.
 void check_types_c(Oid relid, AttrNumber attnum, Oid refrelid, AttrNumber refattnum,
-                   Oid input_type) {
+                   Oid input_type, Oid family) {
   Oid type = get_atttype(relid, attnum);
-  if (!can_coerce_type(1, &type, &input_type, COERCION_IMPLICIT))
+  const bool cross_type_equality =
+      OidIsValid(get_opfamily_member(family, input_type, type, BTEqualStrategyNumber));
+  if (!cross_type_equality && !can_coerce_type(1, &type, &input_type, COERCION_IMPLICIT))
     ereport(
         ERROR,
         (errcode(ERRCODE_DATATYPE_MISMATCH),
@@ -206,7 +226,6 @@ COLMIG_SQL_FUNCTION(colmig_add_foreign_key) {
   const Oid owner = api::table_owner(relid);
   const Oid caller = pg::call([] { return GetUserId(); });
   const char persistence = pg::call([&] { return get_rel_persistence(relid); });
-  pg::call([&] { check_referenced_table_c(refrelid, owner, caller, persistence); });
 
   Attnums attnums, ref_attnums;
   boost::container::static_vector<AttrNumber, catalog::kMaxKeyColumns> ref_keys;
@@ -219,15 +238,30 @@ COLMIG_SQL_FUNCTION(colmig_add_foreign_key) {
     ref_attnums.push_back(ref_keys.back());
     joined += (joined.empty() ? "" : "_") + cols[i];
   }
+  pg::call([&] {
+    check_referenced_table_c(refrelid, owner, caller, persistence, ref_keys.data(),
+                             static_cast<int>(ref_keys.size()));
+  });
+  for (std::size_t i = 0; i < cols.size(); ++i)
+    for (std::size_t k = 0; k < i; ++k) {
+      if (attnums[k] == attnums[i])
+        pg::raise("42830",
+                  "foreign key referencing-columns list must not contain duplicates");
+      if (ref_keys[k] == ref_keys[i])
+        pg::raise("42830",
+                  "foreign key referenced-columns list must not contain duplicates");
+    }
   boost::container::static_vector<Oid, catalog::kMaxKeyColumns> input_types(cols.size());
+  boost::container::static_vector<Oid, catalog::kMaxKeyColumns> families(cols.size());
   pg::call([&] {
     matching_unique_index_c(refrelid, ref_keys.data(), static_cast<int>(ref_keys.size()),
-                            input_types.data());
+                            input_types.data(), families.data());
   });
   for (std::size_t i = 0; i < cols.size(); ++i) {
     const auto attnum = static_cast<AttrNumber>(attnums[i]);
-    pg::call(
-        [&] { check_types_c(relid, attnum, refrelid, ref_keys[i], input_types[i]); });
+    pg::call([&] {
+      check_types_c(relid, attnum, refrelid, ref_keys[i], input_types[i], families[i]);
+    });
   }
   if (!name) {
     const char *columns = joined.c_str();

@@ -15,6 +15,8 @@
 
 #include <boost/container/static_vector.hpp>
 
+#include <cctype>
+
 extern "C" {
 #include "access/amapi.h"
 #include "access/table.h"
@@ -22,6 +24,7 @@ extern "C" {
 #include "catalog/pg_am.h"
 #include "commands/defrem.h"
 #include "optimizer/optimizer.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -57,8 +60,14 @@ Oid index_method_c(const char *method, bool unique, bool has_include) {
   return am;
 }
 
-void check_name_free_c(Oid relid, const char *name) {
+void check_name_free_c(Oid relid, const char *name, Oid owner) {
   Oid schema = get_rel_namespace(relid);
+  // CREATE INDEX runs as the table's owner, who needs CREATE there.
+  if (pg_namespace_aclcheck(schema, owner, ACL_CREATE) != ACLCHECK_OK)
+    ereport(ERROR,
+            (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+             errmsg("permission denied for schema %s", get_namespace_name(schema)),
+             errdetail("The table's owner needs CREATE on it to create an index.")));
   if (OidIsValid(get_relname_relid(name, schema)))
     ereport(ERROR, (errcode(ERRCODE_DUPLICATE_TABLE),
                     errmsg("relation \"%s\" already exists", name)));
@@ -134,8 +143,13 @@ COLMIG_SQL_FUNCTION(colmig_create_index) {
   const api::TargetTable table = api::check_owned_table(relid, false);
 
   const char *index_name = name.c_str();
-  pg::call([&] { check_name_free_c(relid, index_name); });
-  const char *am_name = method.c_str();
+  const Oid owner = api::table_owner(relid);
+  pg::call([&] { check_name_free_c(relid, index_name, owner); });
+  // An unquoted identifier, as CREATE INDEX ... USING reads it.
+  std::string method_name;
+  for (char c : method)
+    method_name += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const char *am_name = method_name.c_str();
   const Oid am =
       pg::call([&] { return index_method_c(am_name, unique, !include.empty()); });
   Analysis analysis;

@@ -76,6 +76,31 @@ JobRow load_visible_job(api::CatalogAccess &catalog, std::int64_t job_id) {
   return row;
 }
 
+// Workers to interrupt once the cancel() that asked for it commits: a
+// cancel rolled back must leave its job running.
+constexpr int kMaxPendingInterrupts = 16;
+pid_t pending_interrupts[kMaxPendingInterrupts];
+int pending_count = 0;
+
+void on_transaction_end(XactEvent event, void *) {
+  if (event == XACT_EVENT_COMMIT)
+    for (int i = 0; i < pending_count; ++i)
+      (void)kill(pending_interrupts[i], SIGINT);
+  if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+      event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT)
+    pending_count = 0;
+}
+
+void interrupt_at_commit(pid_t pid) {
+  static bool registered = false;
+  if (!registered) {
+    pg::call([] { RegisterXactCallback(on_transaction_end, nullptr); });
+    registered = true;
+  }
+  if (pending_count < kMaxPendingInterrupts)
+    pending_interrupts[pending_count++] = pid;
+}
+
 // The steps that run as one long statement (a scan, an index build): a
 // cancel would otherwise wait for their end. Their worker gets a query
 // cancel; its error meets the committed 'cancelled' state and the job's
@@ -85,15 +110,14 @@ void interrupt_long_step(std::int64_t job_id) {
       "SELECT l.pid::int8 FROM pg_catalog.pg_locks l JOIN colmig.jobs j "
       "ON l.objid = (j.job_id % 4294967296)::oid "
       "WHERE j.job_id = $1 AND j.phase IN ('validate_constraints', "
-      "'validate_not_null_check', 'build_index', 'drop_index') "
+      "'validate_not_null_check', 'build_index') "
       "AND l.locktype = 'advisory' AND l.granted AND l.objsubid = 3 "
       "AND l.classid = $2::oid AND l.database = (SELECT oid FROM pg_catalog.pg_database "
       "WHERE datname = pg_catalog.current_database())",
       {pg::int8_param(job_id), pg::int4_param(catalog::kJobLockClass)});
   if (pg::result_rows() == 0)
     return;
-  const auto pid = static_cast<pid_t>(*pg::get_int64(0, 0));
-  (void)kill(pid, SIGINT);
+  interrupt_at_commit(static_cast<pid_t>(*pg::get_int64(0, 0)));
 }
 
 // Applies `sql` (an UPDATE guarded by the allowed states) or explains why
