@@ -387,6 +387,30 @@ SELECT not_null('orders', 'customer_id') AS customer_id_not_null;
 SELECT try('CALL colmig.wait_job(NULL)');
 SELECT helper_checks();
 
+-- As ALTER TABLE accepts them: a bigint key referencing an int key (a
+-- cross-type equality in the key's operator family), and REFERENCES
+-- granted on the referenced column only. Duplicate key columns are
+-- refused at once (42830), not in the worker.
+CREATE TABLE wide_ref (id int PRIMARY KEY);
+CREATE TABLE wide_child (ref bigint, ref2 bigint);
+INSERT INTO wide_ref VALUES (1), (2);
+INSERT INTO wide_child VALUES (1, 1), (2, NULL);
+SELECT colmig.add_foreign_key('wide_child', '{ref}', 'wide_ref', '{id}') AS job \gset
+CALL colmig.wait_job(:job, '60s');
+SELECT try('SELECT colmig.add_foreign_key(''wide_child'', ''{ref,ref2}'', ''wide_ref'', ''{id,id}'')');
+SELECT try('SELECT colmig.add_foreign_key(''wide_child'', ''{ref,ref}'', ''wide_ref'', ''{id,id}'')');
+CREATE ROLE colmig_col_refs;
+CREATE TABLE col_child (ref int);
+ALTER TABLE col_child OWNER TO colmig_col_refs;
+GRANT REFERENCES (id) ON wide_ref TO colmig_col_refs;
+SET ROLE colmig_col_refs;
+SELECT colmig.add_foreign_key('col_child', '{ref}', 'wide_ref', '{id}') > 0 AS column_grant_is_enough;
+RESET ROLE;
+SELECT job_id AS job FROM colmig.jobs WHERE relid = 'col_child'::regclass \gset
+CALL colmig.wait_job(:job, '60s');
+DROP TABLE col_child, wide_child, wide_ref;
+DROP ROLE colmig_col_refs;
+
 DROP TABLE owned;
 REVOKE REFERENCES ON customers FROM colmig_con_owner;
 DROP ROLE colmig_con_owner, colmig_con_stranger;
