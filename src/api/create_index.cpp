@@ -142,6 +142,10 @@ COLMIG_SQL_FUNCTION(colmig_create_index) {
   const api::JobOptions options = api::read_job_options(fcinfo, 7);
   const api::TargetTable table = api::check_owned_table(relid, false);
 
+  if (name.rfind("colmig_", 0) == 0 && name.size() > 13 &&
+      name.compare(name.size() - 6, 6, "_index") == 0)
+    pg::raise("42939", "index name \"" + name + "\" is reserved for colmig's own builds",
+              {}, "Choose another name.");
   const char *index_name = name.c_str();
   const Oid owner = api::table_owner(relid);
   pg::call([&] { check_name_free_c(relid, index_name, owner); });

@@ -7,6 +7,7 @@
 #include "api/catalog_access.hpp"
 #include "api/new_job.hpp"
 #include "api/validate.hpp"
+#include "pg/not_null_check_catalog.hpp"
 
 extern "C" {
 #include "access/relation.h"
@@ -45,34 +46,6 @@ AttrNumber checked_column_c(Oid relid, const char *column, const char *table) {
   return attnum;
 }
 
-// Whether the table's valid CHECK constraints prove the column NOT NULL,
-// as ALTER TABLE ... SET NOT NULL decides whether it can skip its scan.
-bool proven_not_null_c(Oid relid, AttrNumber attnum) {
-  Relation rel = table_open(relid, AccessShareLock);
-  List *checks = NIL;
-  TupleConstr *constr = rel->rd_att->constr;
-  for (int i = 0; constr != nullptr && i < constr->num_check; ++i) {
-    if (!constr->check[i].ccvalid)
-      continue;
-    // Canonical, as ALTER TABLE's own proof sees the checks.
-    Node *check =
-        eval_const_expressions(nullptr, (Node *)stringToNode(constr->check[i].ccbin));
-    check = (Node *)canonicalize_qual((Expr *)check, true);
-    checks = list_concat(checks, make_ands_implicit((Expr *)check));
-  }
-  Form_pg_attribute attribute = TupleDescAttr(rel->rd_att, attnum - 1);
-  NullTest *test = makeNode(NullTest);
-  test->arg = (Expr *)makeVar(1, attnum, attribute->atttypid, attribute->atttypmod,
-                              attribute->attcollation, 0);
-  test->nulltesttype = IS_NOT_NULL;
-  test->argisrow = false;
-  test->location = -1;
-  const bool proven =
-      checks != NIL && predicate_implied_by(list_make1(test), checks, true);
-  table_close(rel, NoLock);
-  return proven;
-}
-
 void check_no_active_column_job(const api::TargetTable &table, AttrNumber attnum,
                                 const std::string &column) {
   pg::execute(
@@ -101,7 +74,7 @@ COLMIG_SQL_FUNCTION(colmig_set_not_null) {
   const AttrNumber attnum = pg::call([&] { return checked_column_c(relid, col, name); });
   core::SetNotNullFacts facts;
   facts.has_valid_not_null_check =
-      pg::call([&] { return proven_not_null_c(relid, attnum); });
+      pg::call([&] { return pg::not_null_proven(relid, attnum); });
   {
     api::CatalogAccess catalog;
     check_no_active_column_job(table, attnum, column);

@@ -210,6 +210,15 @@ void record_constraint(Job &job, Oid constraint) {
   job.constraint_oids.assign(1, constraint);
 }
 
+void mark_build_started(Job &job) {
+  update_running("UPDATE colmig.jobs SET args = args || '{\"build_started\": true}', "
+                 "cleanup_needed = true, updated_at = now() "
+                 "WHERE job_id = $1 AND state = 'running' RETURNING args::text",
+                 {pg::int8_param(job.id)});
+  job.args = *pg::get_text(0, 0);
+  job.cleanup_needed = true;
+}
+
 void advance_position(std::int64_t job_id, std::int64_t done) {
   update_running(
       "UPDATE colmig.jobs SET cursor_page = $2, attempts = 0, throttled = NULL, "

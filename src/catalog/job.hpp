@@ -125,6 +125,9 @@ void set_cleanup_needed(std::int64_t job_id, bool needed);
 // The constraint an add_check or add_foreign_key step added, for the
 // validate_constraints step to follow by OID.
 void record_constraint(Job &job, Oid constraint);
+// create_index: the build is about to start, so an index under the job's
+// building name is the job's own from now on (and cleanup may drop it).
+void mark_build_started(Job &job);
 // validate_constraints: `done` constraints are valid now.
 void advance_position(std::int64_t job_id, std::int64_t done);
 // The column as added, and its fill trigger as created.

@@ -1,6 +1,10 @@
 #include "pg/not_null_check_catalog.hpp"
 
 extern "C" {
+#include "access/table.h"
+#include "nodes/makefuncs.h"
+#include "optimizer/optimizer.h"
+#include "utils/rel.h"
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
@@ -58,6 +62,32 @@ void drop_not_null_check(Oid relid, const char *name) {
   ObjectAddress check{ConstraintRelationId, oid, 0};
   performDeletion(&check, DROP_RESTRICT, PERFORM_DELETION_INTERNAL);
   CommandCounterIncrement();
+}
+
+bool not_null_proven(Oid relid, AttrNumber attnum) {
+  Relation rel = table_open(relid, AccessShareLock);
+  List *checks = NIL;
+  TupleConstr *constr = rel->rd_att->constr;
+  for (int i = 0; constr != nullptr && i < constr->num_check; ++i) {
+    if (!constr->check[i].ccvalid)
+      continue;
+    // Canonical, as ALTER TABLE's own proof sees the checks.
+    Node *check =
+        eval_const_expressions(nullptr, (Node *)stringToNode(constr->check[i].ccbin));
+    check = (Node *)canonicalize_qual((Expr *)check, true);
+    checks = list_concat(checks, make_ands_implicit((Expr *)check));
+  }
+  Form_pg_attribute attribute = TupleDescAttr(rel->rd_att, attnum - 1);
+  NullTest *test = makeNode(NullTest);
+  test->arg = (Expr *)makeVar(1, attnum, attribute->atttypid, attribute->atttypmod,
+                              attribute->attcollation, 0);
+  test->nulltesttype = IS_NOT_NULL;
+  test->argisrow = false;
+  test->location = -1;
+  const bool proven =
+      checks != NIL && predicate_implied_by(list_make1(test), checks, true);
+  table_close(rel, NoLock);
+  return proven;
 }
 
 } // namespace colmig::pg

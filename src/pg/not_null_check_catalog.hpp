@@ -12,4 +12,9 @@ namespace colmig::pg {
 // exists and is colmig's (its expression calls colmig.check_of_job()).
 void drop_not_null_check(Oid relid, const char *name);
 
+// Whether the table's valid CHECK constraints prove column `attnum` NOT
+// NULL, as ALTER TABLE ... SET NOT NULL decides whether it can skip its
+// scan (weak implication over the canonical checks).
+bool not_null_proven(Oid relid, AttrNumber attnum);
+
 } // namespace colmig::pg

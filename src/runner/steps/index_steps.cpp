@@ -69,7 +69,6 @@ std::string qualified_name(const char *catalog, const char *name_column,
   return *pg::get_text(0, 0);
 }
 
-
 std::string column_now(const catalog::Job &job, std::int64_t attnum) {
   auto name = pg::column_name(job.relid, static_cast<AttrNumber>(attnum));
   if (!name)
@@ -102,10 +101,10 @@ std::string create_index_sql(const catalog::Job &job) {
       keys += " " + qualified_name("pg_opclass", "opcname", "opcnamespace", opclasses[i]);
     keys += (options[i] & pg::kKeyDescending)  ? " DESC"
             : (options[i] & pg::kKeyAscending) ? " ASC"
-                                        : "";
+                                               : "";
     keys += (options[i] & pg::kKeyNullsFirst)  ? " NULLS FIRST"
             : (options[i] & pg::kKeyNullsLast) ? " NULLS LAST"
-                                        : "";
+                                               : "";
   }
   std::string include;
   for (std::int64_t attnum : catalog::job_arg_int64s(job, "include_attnums"))
@@ -160,8 +159,11 @@ bool still_running(const catalog::Job &job, std::optional<BuildingIndex> *index)
 
 void drop_building_index(const catalog::Job &job) {
   std::optional<BuildingIndex> index;
-  pg::in_transaction("colmig: looking for a building index",
-                     [&] { index = building_index(job); });
+  pg::in_transaction("colmig: looking for a building index", [&] {
+    // Before its build started, an index of that name is not the job's.
+    if (catalog::job_arg(job, "build_started") == "true")
+      index = building_index(job);
+  });
   if (!index)
     return;
   const Oid oid = index->oid;
@@ -183,9 +185,24 @@ StepResult build_index(catalog::Job &job, NextStep next) {
   std::optional<BuildingIndex> index;
   if (!still_running(job, &index))
     return StepResult::stopped;
+  bool started = false;
   pg::in_transaction("colmig: build_index",
-                     [&] { catalog::set_cleanup_needed(job.id, true); });
-  job.cleanup_needed = true;
+                     [&] { started = catalog::job_arg(job, "build_started") == "true"; });
+  if (!started) {
+    if (index)
+      pg::raise(
+          "42P07",
+          "an index named \"" + core::building_index_name(job.id) + "\" on " +
+              job.relation + " exists, and colmig job " + std::to_string(job.id) +
+              " did not build it",
+          {}, "colmig reserves names of the form colmig_<job>_index; rename that index.");
+    try {
+      pg::in_transaction("colmig: build_index",
+                         [&] { catalog::mark_build_started(job); });
+    } catch (const catalog::JobStopped &) {
+      return StepResult::stopped;
+    }
+  }
   // A crash after the build but before its step committed leaves it valid.
   if (!index || !index->valid) {
     pg::TopLevelStatement statement{

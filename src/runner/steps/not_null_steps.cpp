@@ -3,6 +3,7 @@
 // SET NOT NULL, which PostgreSQL proves from the valid check without a scan.
 #include "runner/steps.hpp"
 
+#include "pg/not_null_check_catalog.hpp"
 #include "pg/spi.hpp"
 #include "runner/job_table.hpp"
 #include "runner/locked_step.hpp"
@@ -71,6 +72,18 @@ StepResult validate_added_check(catalog::Job &job, NextStep next) {
 StepResult set_not_null(catalog::Job &job, NextStep next) {
   return run_locked_step(job, "colmig: set_not_null", [&] {
     const Statements sql(job, lock_job_table(job, AccessExclusiveLock), job_column(job));
+    // Proven again under the lock: without a valid check (dropped since it
+    // was validated or found), SET NOT NULL would scan the whole table
+    // under ACCESS EXCLUSIVE.
+    const Oid relid = job.relid;
+    const AttrNumber attnum = *job.column_attnum;
+    if (!pg::call([&] { return pg::not_null_proven(relid, attnum); }))
+      pg::raise(
+          "55000",
+          "no valid check proves column \"" + job.column + "\" of " + job.relation +
+              " NOT NULL any more, so SET NOT NULL would scan the table under "
+              "ACCESS EXCLUSIVE",
+          {}, "A check the job relied on was dropped; run colmig.set_not_null() again.");
     run_as_owner(job, sql.set_not_null());
     run_as_owner(job, sql.drop_not_null_check());
     complete(job, next);
