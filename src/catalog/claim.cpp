@@ -75,6 +75,14 @@ bool extension_current() {
   return false;
 }
 
+bool older_extension_has_work() {
+  if (!extension_installed() || installed_version() == kSchemaVersion)
+    return false;
+  pg::execute("SELECT EXISTS (SELECT 1 FROM colmig.jobs WHERE state IN ('queued', 'running') "
+              "OR (cleanup_needed AND state IN ('failed', 'cancelled')))");
+  return pg::get_bool(0, 0).value_or(false);
+}
+
 void require_current_extension() {
   const auto version = installed_version();
   if (version != kSchemaVersion)

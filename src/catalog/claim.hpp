@@ -30,6 +30,11 @@ inline constexpr const char *kSchemaVersion = "0.2";
 // not run (and failed) by a library that expects other columns.
 bool extension_current();
 
+// Installed at an older version, with jobs that will want a worker once
+// ALTER EXTENSION colmig UPDATE has run (read from columns every version
+// has).
+bool older_extension_has_work();
+
 // 55000 unless extension_current(), for the functions that store jobs.
 void require_current_extension();
 

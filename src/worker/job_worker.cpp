@@ -36,11 +36,19 @@ JobIds *seen = nullptr;
 
 bool already_seen(std::int64_t job_id) { return seen->count(job_id) > 0; }
 
+// How often a database whose colmig is older than this library is looked
+// at again while it has jobs waiting for the update.
+constexpr double kVersionRecheckSeconds = 10.0;
+
 catalog::Claim claim(std::int64_t preferred) {
   catalog::Claim claim;
   pg::in_transaction("colmig: looking for work", [&] {
     if (catalog::extension_current())
       claim = catalog::claim_next_job(preferred, guc::global_run_window(), already_seen);
+    else if (catalog::older_extension_has_work())
+      // Nothing wakes a worker when ALTER EXTENSION ... UPDATE commits:
+      // look again a little later.
+      claim.next_start_in = kVersionRecheckSeconds;
   });
   return claim;
 }
