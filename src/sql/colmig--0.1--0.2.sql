@@ -14,8 +14,8 @@ ALTER TABLE colmig.jobs ALTER COLUMN column_type DROP NOT NULL;
 -- target: what the job changes, for people (the column, constraint or
 -- index name at creation). args: the operation's arguments as validated
 -- and analysed when the job was created (docs/workers.md lists them per
--- operation); add_column keeps its own typed columns above, which the fill
--- trigger reads in every application write. plan: the names of the
+-- operation); add_column keeps its own typed columns above, which 0.1
+-- wrote and which the checks against a second job on a column read. plan: the names of the
 -- steps, in order, as the planner derived them (phase names the next one).
 -- constraint_oids: the constraints a validate_constraints step works
 -- through, cursor_page counting those done.
