@@ -120,10 +120,20 @@ void check_referenced_table_c(Oid refrelid, Oid owner, Oid caller, char persiste
   if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
     ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
                     errmsg("referenced relation \"%s\" is not a table", name)));
-  if (get_rel_persistence(refrelid) != persistence)
+  // As PostgreSQL allows: a permanent table references permanent tables
+  // only, an unlogged one permanent or unlogged ones (temporary tables are
+  // refused before).
+  const char ref_persistence = get_rel_persistence(refrelid);
+  if (persistence == RELPERSISTENCE_PERMANENT &&
+      ref_persistence != RELPERSISTENCE_PERMANENT)
     ereport(ERROR, (errcode(ERRCODE_INVALID_TABLE_DEFINITION),
                     errmsg("constraints on permanent tables may reference only permanent "
                            "tables")));
+  if (persistence == RELPERSISTENCE_UNLOGGED && ref_persistence == RELPERSISTENCE_TEMP)
+    ereport(ERROR,
+            (errcode(ERRCODE_INVALID_TABLE_DEFINITION),
+             errmsg("constraints on unlogged tables may reference only permanent or "
+                    "unlogged tables")));
   // The caller asks for it, and the table's owner runs it.
   for (Oid role : {caller, owner})
     if (!may_reference_c(refrelid, role, columns, count))

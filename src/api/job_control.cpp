@@ -109,7 +109,8 @@ void interrupt_long_step(std::int64_t job_id) {
   pg::execute(
       "SELECT l.pid::int8 FROM pg_catalog.pg_locks l JOIN colmig.jobs j "
       "ON l.objid = (j.job_id % 4294967296)::oid "
-      "WHERE j.job_id = $1 AND j.phase IN ('validate_constraints', "
+      "WHERE j.job_id = $1 AND (CASE WHEN j.phase = 'queued' THEN j.plan[1] ELSE j.phase "
+      "END) IN ('validate_constraints', "
       "'validate_not_null_check', 'build_index') "
       "AND l.locktype = 'advisory' AND l.granted AND l.objsubid = 3 "
       "AND l.classid = $2::oid AND l.database = (SELECT oid FROM pg_catalog.pg_database "

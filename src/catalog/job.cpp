@@ -185,12 +185,6 @@ UPDATE colmig.jobs
                   end_page ? pg::int8_param(*end_page) : pg::null_param(INT8OID)});
 }
 
-void name_first_phase(std::int64_t job_id, const char *phase) {
-  update("UPDATE colmig.jobs SET phase = $2, updated_at = now() "
-         "WHERE job_id = $1 AND phase = 'queued' AND state = 'running'",
-         {pg::int8_param(job_id), pg::text_param(std::string(phase))});
-}
-
 void set_rows_total(std::int64_t job_id, std::optional<std::int64_t> rows_total) {
   update("UPDATE colmig.jobs SET rows_total = $2 WHERE job_id = $1",
          {pg::int8_param(job_id),
@@ -301,8 +295,11 @@ void mark_failed(std::int64_t job_id, const std::string &error,
   update(R"sql(
 UPDATE colmig.jobs
    SET state = CASE WHEN state = 'cancelled' THEN state ELSE 'failed' END,
-       finished_at = now(), last_error = $2, throttled = NULL,
-       last_sqlstate = $3, updated_at = now()
+       finished_at = now(), throttled = NULL,
+       -- A cancel that interrupted the job's statement is no error of it.
+       last_error = CASE WHEN state = 'cancelled' THEN last_error ELSE $2 END,
+       last_sqlstate = CASE WHEN state = 'cancelled' THEN last_sqlstate ELSE $3 END,
+       updated_at = now()
  WHERE job_id = $1)sql",
          {pg::int8_param(job_id), pg::text_param(error), pg::text_param(sqlstate)});
 }

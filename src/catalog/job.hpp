@@ -117,9 +117,6 @@ int mark_running(std::int64_t job_id);
 // batched phase.
 void enter_phase(std::int64_t job_id, const char *phase,
                  std::optional<std::int64_t> end_page);
-// A job taken up for the first time names its first step as its phase
-// (it was 'queued'), so that the progress view shows what runs.
-void name_first_phase(std::int64_t job_id, const char *phase);
 void set_rows_total(std::int64_t job_id, std::optional<std::int64_t> rows_total);
 void set_cleanup_needed(std::int64_t job_id, bool needed);
 // The constraint an add_check or add_foreign_key step added, for the

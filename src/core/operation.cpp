@@ -19,6 +19,10 @@ constexpr NameTable<Operation, 7> kOperationNames{{
 
 const char *to_string(Operation operation) { return name_in(kOperationNames, operation); }
 
+bool has_table_helpers(Operation operation) {
+  return operation == Operation::add_column || operation == Operation::set_not_null;
+}
+
 std::optional<Operation> parse_operation(std::string_view text) {
   return value_in(kOperationNames, text);
 }

@@ -20,6 +20,12 @@ enum class Operation {
 };
 
 const char *to_string(Operation operation);
+
+// Whether the operation puts helpers on its table that a failed or
+// cancelled job must remove under a lock (a fill trigger, a NOT VALID
+// NOT NULL check). The others leave none, or only an index of their own,
+// which is dropped concurrently.
+bool has_table_helpers(Operation operation);
 std::optional<Operation> parse_operation(std::string_view text);
 
 } // namespace colmig::core

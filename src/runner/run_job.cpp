@@ -90,6 +90,11 @@ StepResult run_step(catalog::Job &job, StepKind step, NextStep next) {
 // the job added NOT VALID: it holds for new rows, as asked.
 void clean_up(const catalog::Job &job) {
   drop_building_index(job);
+  if (!core::has_table_helpers(job.operation)) {
+    pg::in_transaction("colmig: finishing cleanup",
+                       [&] { catalog::mark_cleaned_up(job.id); });
+    return;
+  }
   run_locked_step(
       job, "colmig: removing helper objects",
       [&] {
@@ -124,13 +129,8 @@ public:
 
   // Runs steps from the stored phase until the plan ends or the job stops.
   void run() {
-    pg::in_transaction("colmig: checking table", [&] {
-      catalog::check_owner_unchanged(job_);
-      if (!core::parse_step_kind(job_.phase)) {
-        catalog::name_first_phase(job_.id, core::to_string(plan_.front().kind));
-        job_.phase = core::to_string(plan_.front().kind);
-      }
-    });
+    pg::in_transaction("colmig: checking table",
+                       [&] { catalog::check_owner_unchanged(job_); });
     Throttle throttle(job_);
     while (job_.phase != core::kDonePhase) {
       const StepKind step = current_step();

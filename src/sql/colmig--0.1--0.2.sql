@@ -52,17 +52,17 @@ SELECT j.job_id,
        j.target,
        j.column_name,
        j.state,
-       j.phase,
-       (CASE WHEN j.phase = 'done' THEN pg_catalog.cardinality(j.plan)
-             ELSE coalesce(pg_catalog.array_position(j.plan, j.phase), 0) END)
+       e.phase,
+       (CASE WHEN e.phase = 'done' THEN pg_catalog.cardinality(j.plan)
+             ELSE coalesce(pg_catalog.array_position(j.plan, e.phase), 0) END)
        || ' of ' || pg_catalog.cardinality(j.plan) AS step,
        CASE
            WHEN j.state = 'succeeded' THEN 100.0
-           WHEN j.phase = 'build_index' AND p.blocks_total > 0
+           WHEN e.phase = 'build_index' AND p.blocks_total > 0
                THEN round(100.0 * p.blocks_done / p.blocks_total, 1)
-           WHEN j.phase = 'build_index' AND p.tuples_total > 0
+           WHEN e.phase = 'build_index' AND p.tuples_total > 0
                THEN round(100.0 * p.tuples_done / p.tuples_total, 1)
-           WHEN j.phase = 'validate_constraints'
+           WHEN e.phase = 'validate_constraints'
                THEN round(100.0 * j.cursor_page
                           / greatest(1, pg_catalog.cardinality(j.constraint_oids)), 1)
            WHEN j.end_page IS NULL THEN 0.0
@@ -96,6 +96,10 @@ SELECT j.job_id,
        j.started_at,
        j.finished_at
   FROM colmig.jobs j
+  -- The phase stored names the next step to run; 'queued' until the first
+  -- step commits. A job taken up is in its first step meanwhile.
+ CROSS JOIN LATERAL (SELECT CASE WHEN j.phase = 'queued' AND j.started_at IS NOT NULL
+                                 THEN j.plan[1] ELSE j.phase END AS phase) e
   LEFT JOIN pg_catalog.pg_locks l
          ON l.locktype = 'advisory' AND l.granted
         AND l.database = (SELECT oid FROM pg_catalog.pg_database
@@ -103,7 +107,7 @@ SELECT j.job_id,
         AND l.classid = colmig.job_lock_class()::oid
         AND l.objid = (j.job_id % 4294967296)::oid AND l.objsubid = 3
   LEFT JOIN pg_catalog.pg_stat_progress_create_index p
-         ON p.pid = l.pid AND j.phase = 'build_index'
+         ON p.pid = l.pid AND e.phase = 'build_index'
  WHERE colmig.may_control(j.owner);
 GRANT SELECT ON colmig.progress TO PUBLIC;
 

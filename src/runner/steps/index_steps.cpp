@@ -138,7 +138,8 @@ void run_concurrently(const catalog::Job &job, const pg::TopLevelStatement &stat
       pg::run_outside_transaction_block(statement);
       return;
     } catch (const pg::Error &error) {
-      wait_before_retry(job, statement.activity, error, failures, false);
+      // Its first lock, SHARE UPDATE EXCLUSIVE, is one autovacuum holds too.
+      wait_before_retry(job, statement.activity, error, failures, true);
     }
   }
 }
@@ -254,8 +255,10 @@ StepResult drop_index(catalog::Job &job, NextStep next) {
   if (!still_running(job, nullptr))
     return StepResult::stopped;
   pg::TopLevelStatement statement{
+      // The table's lock first, under lock_timeout: it is the one DROP
+      // INDEX CONCURRENTLY would otherwise wait for without a bound.
       "colmig: drop_index",
-      index,
+      job.relid,
       ShareUpdateExclusiveLock,
       guc::lock_timeout_ms,
       job.owner,
