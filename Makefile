@@ -29,7 +29,7 @@ REGRESS = setup add_column_errors add_column_fast add_column_backfill expression
           proof app_writes job_control progress security drop constraints indexes
 REGRESS_OPTS = --temp-instance=$(abspath tmp_check_regress) \
                --temp-config=$(TEMP_CONFIG) --load-extension=colmig
-ISOLATION = lock_retry lock_retry_exhausted row_locks
+ISOLATION = lock_retry lock_retry_exhausted row_locks validate_dml index_build_dml fk_referenced_lock
 ISOLATION_OPTS = --temp-instance=$(abspath tmp_check_isolation) \
                  --temp-config=$(TEMP_CONFIG) --load-extension=colmig \
                  --inputdir=test/isolation --outputdir=output_iso
