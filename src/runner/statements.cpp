@@ -50,8 +50,4 @@ std::string Statements::set_not_null() const {
   return "ALTER TABLE " + table_ + " ALTER COLUMN " + column_ + " SET NOT NULL";
 }
 
-std::string Statements::drop_not_null_check() const {
-  return "ALTER TABLE " + table_ + " DROP CONSTRAINT IF EXISTS " + check_;
-}
-
 } // namespace colmig::runner

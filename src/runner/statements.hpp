@@ -22,7 +22,6 @@ public:
   std::string add_not_null_check() const;
   std::string validate_not_null_check() const;
   std::string set_not_null() const;
-  std::string drop_not_null_check() const;
 
 private:
   const catalog::Job &job_;

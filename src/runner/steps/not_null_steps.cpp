@@ -1,6 +1,8 @@
 // NOT NULL without a long ACCESS EXCLUSIVE lock: a NOT VALID check, its
 // validation under SHARE UPDATE EXCLUSIVE (reads and writes go on), then
 // SET NOT NULL, which PostgreSQL proves from the valid check without a scan.
+#include "core/helper_names.hpp"
+
 #include "runner/steps.hpp"
 
 #include "pg/not_null_check_catalog.hpp"
@@ -14,10 +16,24 @@ namespace colmig::runner {
 
 StepResult validate_added_check(catalog::Job &job, NextStep next);
 
+namespace {
+
+// The job's check if it is there, and only if it is colmig's (it calls
+// colmig.check_of_job()): a user's check of the same name is never
+// dropped; ADD CONSTRAINT then fails on it (42710).
+void drop_own_check(const catalog::Job &job) {
+  const Oid relid = job.relid;
+  const std::string name = core::not_null_check_name(job.id);
+  const char *check = name.c_str();
+  pg::call([&] { pg::drop_not_null_check(relid, check); });
+}
+
+} // namespace
+
 StepResult add_not_null_check(catalog::Job &job, NextStep next) {
   return run_locked_step(job, "colmig: add_not_null_check", [&] {
     const Statements sql(job, lock_job_table(job, AccessExclusiveLock), job_column(job));
-    run_as_owner(job, sql.drop_not_null_check());
+    drop_own_check(job);
     run_as_owner(job, sql.add_not_null_check());
     // A set_not_null job's only helper: a failed job drops it again.
     catalog::set_cleanup_needed(job.id, true);
@@ -85,7 +101,7 @@ StepResult set_not_null(catalog::Job &job, NextStep next) {
               "ACCESS EXCLUSIVE",
           {}, "A check the job relied on was dropped; run colmig.set_not_null() again.");
     run_as_owner(job, sql.set_not_null());
-    run_as_owner(job, sql.drop_not_null_check());
+    drop_own_check(job);
     complete(job, next);
   });
 }
