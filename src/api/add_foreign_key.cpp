@@ -40,29 +40,12 @@ namespace {
 using namespace colmig;
 
 using Attnums = boost::container::static_vector<std::int64_t, catalog::kMaxKeyColumns>;
-using Names = boost::container::static_vector<std::string, catalog::kMaxKeyColumns>;
 
-Names name_array(FunctionCallInfo fcinfo, int index, const char *argument) {
+api::ColumnNames key_columns(FunctionCallInfo fcinfo, int index, const char *argument) {
   api::require_argument(fcinfo, index, argument);
-  Names names;
-  ArrayType *array = PG_GETARG_ARRAYTYPE_P(index);
-  Datum *elements = nullptr;
-  bool *nulls = nullptr;
-  int count = 0;
-  pg::call([&] {
-    deconstruct_array(array, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR, &elements,
-                      &nulls, &count);
-  });
-  if (count == 0)
+  api::ColumnNames names = api::column_names_argument(fcinfo, index, argument);
+  if (names.empty())
     pg::raise("22023", std::string(argument) + " must name at least one column");
-  if (count > static_cast<int>(names.capacity()))
-    pg::raise("54011", std::string(argument) + " has more than " +
-                           std::to_string(names.capacity()) + " columns");
-  for (int i = 0; i < count; ++i) {
-    if (nulls[i])
-      pg::raise("22004", std::string(argument) + " must not contain NULL");
-    names.push_back(NameStr(*DatumGetName(elements[i])));
-  }
   return names;
 }
 
@@ -221,8 +204,8 @@ COLMIG_SQL_FUNCTION(colmig_add_foreign_key) {
   api::require_argument(fcinfo, 2, "reftbl");
   const Oid relid = PG_GETARG_OID(0);
   const Oid refrelid = PG_GETARG_OID(2);
-  const Names cols = name_array(fcinfo, 1, "cols");
-  const Names refcols = name_array(fcinfo, 3, "refcols");
+  const api::ColumnNames cols = key_columns(fcinfo, 1, "cols");
+  const api::ColumnNames refcols = key_columns(fcinfo, 3, "refcols");
   std::optional<std::string> name;
   if (!PG_ARGISNULL(4))
     name = api::name_argument(fcinfo, 4, "conname");

@@ -102,29 +102,6 @@ AttrNumber include_column_c(Oid relid, const char *column) {
   return attnum;
 }
 
-Keys<std::string> include_names(FunctionCallInfo fcinfo, int index) {
-  Keys<std::string> names;
-  if (PG_ARGISNULL(index))
-    return names;
-  ArrayType *array = PG_GETARG_ARRAYTYPE_P(index);
-  Datum *elements = nullptr;
-  bool *nulls = nullptr;
-  int count = 0;
-  pg::call([&] {
-    deconstruct_array(array, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR, &elements,
-                      &nulls, &count);
-  });
-  if (count > static_cast<int>(names.capacity()))
-    pg::raise("54011",
-              "include has more than " + std::to_string(names.capacity()) + " columns");
-  for (int i = 0; i < count; ++i) {
-    if (nulls[i])
-      pg::raise("22004", "include must not contain NULL");
-    names.push_back(NameStr(*DatumGetName(elements[i])));
-  }
-  return names;
-}
-
 } // namespace
 
 COLMIG_SQL_FUNCTION(colmig_create_index) {
@@ -138,7 +115,7 @@ COLMIG_SQL_FUNCTION(colmig_create_index) {
   api::require_argument(fcinfo, 4, "method");
   const std::string method = api::text_argument(fcinfo, 4);
   const std::optional<std::string> predicate = api::optional_text_argument(fcinfo, 5);
-  const Keys<std::string> include = include_names(fcinfo, 6);
+  const api::ColumnNames include = api::column_names_argument(fcinfo, 6, "include");
   const api::JobOptions options = api::read_job_options(fcinfo, 7);
   const api::TargetTable table = api::check_owned_table(relid, false);
 

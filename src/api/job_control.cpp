@@ -199,27 +199,40 @@ void sleep_interruptibly() {
 
 namespace {
 
-// Polls the job until it has ended; raises its error if it failed.
+// One look at the job for wait() and wait_job(): its final state once it
+// has ended, nothing while it goes on; its error if it failed, 57014 past
+// the deadline. `in_transaction`: the caller waits inside one transaction
+// (wait()), where a job created in it would never be seen by a worker.
+std::optional<core::JobState> look_at_job(api::CatalogAccess &catalog,
+                                          std::int64_t job_id,
+                                          std::optional<TimestampTz> deadline,
+                                          bool in_transaction) {
+  const std::string name = "colmig job " + std::to_string(job_id);
+  JobRow row = load_visible_job(catalog, job_id);
+  if (row.state == core::JobState::failed)
+    throw pg::Error(pg::sqlstate_to_code(row.last_sqlstate.value_or("XX000").c_str()),
+                    name + " failed: " + row.last_error.value_or("unknown error"));
+  if (row.state == core::JobState::succeeded ||
+      (row.state == core::JobState::cancelled && !row.cleanup_needed))
+    return row.state;
+  // Also in a subtransaction of it: waiting would never end.
+  if (in_transaction && row.created_here)
+    pg::raise("25000", name + " was created or changed in this transaction",
+              "The worker sees the job once the transaction commits; commit, then "
+              "wait.");
+  if (deadline && pg::call([] { return GetCurrentTimestamp(); }) >= *deadline)
+    pg::raise("57014", "timed out waiting for " + name,
+              std::string("The job is ") + core::to_string(row.state) + " in phase " +
+                  row.phase.value_or("?") + ".");
+  return std::nullopt;
+}
+
+// Polls the job until it has ended.
 core::JobState wait_for_end(api::CatalogAccess &catalog, std::int64_t job_id,
                             std::optional<TimestampTz> deadline) {
-  const std::string name = "colmig job " + std::to_string(job_id);
   for (;;) {
-    JobRow row = load_visible_job(catalog, job_id);
-    if (row.state == core::JobState::failed)
-      throw pg::Error(pg::sqlstate_to_code(row.last_sqlstate.value_or("XX000").c_str()),
-                      name + " failed: " + row.last_error.value_or("unknown error"));
-    if (row.state == core::JobState::succeeded ||
-        (row.state == core::JobState::cancelled && !row.cleanup_needed))
-      return row.state;
-    // Also in a subtransaction of it: waiting would never end.
-    if (row.created_here)
-      pg::raise("25000", name + " was created or changed in this transaction",
-                "The worker sees the job once the transaction commits; commit, then "
-                "wait.");
-    if (deadline && pg::call([] { return GetCurrentTimestamp(); }) >= *deadline)
-      pg::raise("57014", "timed out waiting for " + name,
-                std::string("The job is ") + core::to_string(row.state) + " in phase " +
-                    row.phase.value_or("?") + ".");
+    if (auto state = look_at_job(catalog, job_id, deadline, true))
+      return *state;
     sleep_interruptibly();
   }
 }
@@ -244,24 +257,12 @@ COLMIG_SQL_FUNCTION(colmig_wait) {
 
 namespace {
 
-// One poll of wait_job(): the job's state, or its error, read in a
-// catalog scope that is closed again before the transaction commits.
+// One poll of wait_job(), in a catalog scope that is closed again before
+// the transaction commits.
 std::optional<core::JobState> poll_once(std::int64_t job_id,
                                         std::optional<TimestampTz> deadline) {
   api::CatalogAccess catalog;
-  JobRow row = load_visible_job(catalog, job_id);
-  const std::string name = "colmig job " + std::to_string(job_id);
-  if (row.state == core::JobState::failed)
-    throw pg::Error(pg::sqlstate_to_code(row.last_sqlstate.value_or("XX000").c_str()),
-                    name + " failed: " + row.last_error.value_or("unknown error"));
-  if (row.state == core::JobState::succeeded ||
-      (row.state == core::JobState::cancelled && !row.cleanup_needed))
-    return row.state;
-  if (deadline && pg::call([] { return GetCurrentTimestamp(); }) >= *deadline)
-    pg::raise("57014", "timed out waiting for " + name,
-              std::string("The job is ") + core::to_string(row.state) + " in phase " +
-                  row.phase.value_or("?") + ".");
-  return std::nullopt;
+  return look_at_job(catalog, job_id, deadline, false);
 }
 
 bool call_is_atomic(FunctionCallInfo fcinfo) {

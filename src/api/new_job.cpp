@@ -16,6 +16,7 @@
 extern "C" {
 #include "access/htup_details.h"
 #include "catalog/pg_class.h"
+#include "utils/array.h"
 #include "utils/guc.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
@@ -96,6 +97,30 @@ Oid table_owner(Oid relid) {
     ReleaseSysCache(tuple);
     return owner;
   });
+}
+
+ColumnNames column_names_argument(FunctionCallInfo fcinfo, int index,
+                                  const char *argument) {
+  ColumnNames names;
+  if (PG_ARGISNULL(index))
+    return names;
+  ArrayType *array = PG_GETARG_ARRAYTYPE_P(index);
+  Datum *elements = nullptr;
+  bool *nulls = nullptr;
+  int count = 0;
+  pg::call([&] {
+    deconstruct_array(array, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR, &elements,
+                      &nulls, &count);
+  });
+  if (count > static_cast<int>(names.capacity()))
+    pg::raise("54011", std::string(argument) + " has more than " +
+                           std::to_string(names.capacity()) + " columns");
+  for (int i = 0; i < count; ++i) {
+    if (nulls[i])
+      pg::raise("22004", std::string(argument) + " must not contain NULL");
+    names.push_back(NameStr(*DatumGetName(elements[i])));
+  }
+  return names;
 }
 
 std::string name_argument(FunctionCallInfo fcinfo, int index, const char *argument) {

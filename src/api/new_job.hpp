@@ -8,6 +8,8 @@
 
 #include "pg/postgres.hpp"
 
+#include <boost/container/static_vector.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -64,6 +66,12 @@ std::int64_t insert_job(const NewJob &job);
 
 // The owner of relation `relid`.
 Oid table_owner(Oid relid);
+
+// A name[] argument of column names: no NULL element (22004), at most
+// INDEX_MAX_KEYS of them (54011); NULL reads as none.
+using ColumnNames = boost::container::static_vector<std::string, 32>;
+ColumnNames column_names_argument(FunctionCallInfo fcinfo, int index,
+                                  const char *argument);
 
 // A name argument that must be given and not be empty (22004, 42602).
 std::string name_argument(FunctionCallInfo fcinfo, int index, const char *argument);
