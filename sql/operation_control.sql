@@ -49,6 +49,32 @@ SELECT colmig.resume(:job);
 CALL colmig.wait_job(:job, '60s');
 SELECT convalidated FROM pg_constraint WHERE conname = 'ctl_qty_positive';
 
+-- A cancel rolled back, to a savepoint too, leaves the job running: the
+-- worker's statement is interrupted only when a cancel commits.
+ALTER TABLE ctl_items DROP CONSTRAINT ctl_qty_positive;
+SELECT pg_advisory_lock(4242);
+SELECT colmig.add_check('ctl_items', 'ctl_qty_positive', 'ctl_gated(qty) > 0') AS job \gset
+SELECT wait_until('SELECT worker_at_gate()');
+BEGIN;
+SAVEPOINT before_cancel;
+SELECT colmig.cancel(:job);
+ROLLBACK TO SAVEPOINT before_cancel;
+COMMIT;
+BEGIN;
+SELECT colmig.cancel(:job);
+ROLLBACK;
+SELECT pg_advisory_unlock(4242);
+CALL colmig.wait_job(:job, '60s');
+
+-- A user's NOT VALID check is validated whatever its name: colmig's own
+-- checks are told apart by what they call, not by their names.
+ALTER TABLE ctl_items ADD CONSTRAINT colmig_999_not_null CHECK (qty > 0) NOT VALID;
+SELECT colmig.validate_constraint('ctl_items') AS job \gset
+CALL colmig.wait_job(:job, '60s');
+SELECT target FROM colmig.progress WHERE job_id = :job;
+SELECT convalidated FROM pg_constraint WHERE conname = 'colmig_999_not_null';
+ALTER TABLE ctl_items DROP CONSTRAINT colmig_999_not_null;
+
 -- Pausing an index build: the build runs to its end (an interrupted
 -- CREATE INDEX CONCURRENTLY would leave an invalid index), the job stops
 -- before its rename, and resume uses the index it built.

@@ -77,28 +77,49 @@ JobRow load_visible_job(api::CatalogAccess &catalog, std::int64_t job_id) {
 }
 
 // Workers to interrupt once the cancel() that asked for it commits: a
-// cancel rolled back must leave its job running.
+// cancel rolled back, also to a savepoint, must leave its job running.
+struct PendingInterrupt {
+  pid_t pid;
+  int nest_level; // of the (sub)transaction that asked for it
+};
 constexpr int kMaxPendingInterrupts = 16;
-pid_t pending_interrupts[kMaxPendingInterrupts];
+PendingInterrupt pending_interrupts[kMaxPendingInterrupts];
 int pending_count = 0;
 
 void on_transaction_end(XactEvent event, void *) {
   if (event == XACT_EVENT_COMMIT)
     for (int i = 0; i < pending_count; ++i)
-      (void)kill(pending_interrupts[i], SIGINT);
+      (void)kill(pending_interrupts[i].pid, SIGINT);
   if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
       event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT)
     pending_count = 0;
 }
 
+void on_subtransaction_end(SubXactEvent event, SubTransactionId, SubTransactionId,
+                           void *) {
+  if (event != SUBXACT_EVENT_ABORT_SUB)
+    return;
+  // Called while the aborting subtransaction is still the current one.
+  const int level = GetCurrentTransactionNestLevel();
+  int kept = 0;
+  for (int i = 0; i < pending_count; ++i)
+    if (pending_interrupts[i].nest_level < level)
+      pending_interrupts[kept++] = pending_interrupts[i];
+  pending_count = kept;
+}
+
 void interrupt_at_commit(pid_t pid) {
   static bool registered = false;
   if (!registered) {
-    pg::call([] { RegisterXactCallback(on_transaction_end, nullptr); });
+    pg::call([] {
+      RegisterXactCallback(on_transaction_end, nullptr);
+      RegisterSubXactCallback(on_subtransaction_end, nullptr);
+    });
     registered = true;
   }
+  const int level = pg::call([] { return GetCurrentTransactionNestLevel(); });
   if (pending_count < kMaxPendingInterrupts)
-    pending_interrupts[pending_count++] = pid;
+    pending_interrupts[pending_count++] = {pid, level};
 }
 
 // The steps that run as one long statement (a scan, an index build): a

@@ -1,7 +1,6 @@
 // colmig.validate_constraint(tbl, conname DEFAULT NULL): VALIDATE
 // CONSTRAINT of one NOT VALID check or foreign key, or of every one the
 // table has, each in a transaction of its own under SHARE UPDATE EXCLUSIVE.
-#include "core/helper_names.hpp"
 #include "core/operations.hpp"
 
 #include "api/catalog_access.hpp"
@@ -17,6 +16,16 @@ namespace {
 using namespace colmig;
 
 using Constraints = boost::container::static_vector<Oid, catalog::kMaxJobConstraints>;
+
+// Whether a constraint row is one of colmig's own NOT NULL checks: by
+// what it is (it calls colmig.check_of_job()), not by its name, which a
+// user's check can have too.
+constexpr const char *kColmigsOwn =
+    "EXISTS (SELECT 1 FROM pg_catalog.pg_depend d "
+    "WHERE d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass "
+    "AND d.objid = pg_constraint.oid "
+    "AND d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass "
+    "AND d.refobjid = 'colmig.check_of_job(bigint)'::pg_catalog.regprocedure)";
 
 // The constraint named `name`, checked: it exists, is a CHECK or a
 // foreign key, is not valid yet and is not one of colmig's own.
@@ -35,7 +44,7 @@ Oid named_constraint(const api::TargetTable &table, const std::string &name) {
   if (*pg::get_bool(0, 2))
     pg::raise("55000", "constraint \"" + name + "\" of relation " + table.qualified_name +
                            " is already valid");
-  if (core::job_of_not_null_check(name))
+  if (*pg::get_bool(0, 3))
     pg::raise("55000", "constraint \"" + name + "\" belongs to a colmig job", {},
               "colmig validates its own checks.");
   return static_cast<Oid>(*pg::get_int64(0, 0));
@@ -43,14 +52,15 @@ Oid named_constraint(const api::TargetTable &table, const std::string &name) {
 
 // Every NOT VALID check and foreign key of the table but colmig's own.
 Constraints not_valid_constraints(const api::TargetTable &table, std::string &names) {
-  pg::execute("SELECT oid::int8, conname::text FROM pg_catalog.pg_constraint "
-              "WHERE conrelid = $1 AND contype IN ('c', 'f') AND NOT convalidated "
-              "ORDER BY conname",
+  pg::execute("SELECT oid::int8, conname::text, " + std::string(kColmigsOwn) +
+                  " FROM pg_catalog.pg_constraint "
+                  "WHERE conrelid = $1 AND contype IN ('c', 'f') AND NOT convalidated "
+                  "ORDER BY conname",
               {pg::oid_param(table.relid)});
   Constraints constraints;
   for (std::uint64_t row = 0; row < pg::result_rows(); ++row) {
     const std::string name = *pg::get_text(row, 1);
-    if (core::job_of_not_null_check(name))
+    if (*pg::get_bool(row, 2))
       continue;
     if (constraints.size() == constraints.capacity())
       pg::raise("54000",

@@ -18,7 +18,7 @@ SELECT job_id, relid::int8, relation, column_name::text, column_attnum::int8,
        fill_trigger::int8, fill_trigger_xmin, sweep_filenode::int8,
        sweep_restarts::int8, cursor_page, end_page, rows_done,
        fill_error_count, settings, operation, target, args::text, plan,
-       constraint_oids::int8[]
+       constraint_oids::int8[], (args ->> 'ref_relid')::int8
   FROM colmig.jobs WHERE job_id = $1)sql";
 
 void update(const char *sql, std::initializer_list<pg::Param> params) {
@@ -97,6 +97,7 @@ std::optional<Job> load_job(std::int64_t job_id) {
   job.plan = pg::get_text_list<core::kMaxPlanSteps>(0, 33);
   for (std::int64_t oid : pg::get_int64_list<kMaxJobConstraints>(0, 34))
     job.constraint_oids.push_back(static_cast<Oid>(oid));
+  job.referenced_relid = static_cast<Oid>(pg::get_int64(0, 35).value_or(0));
   return job;
 }
 

@@ -34,6 +34,8 @@ struct Job {
   Oid relid = InvalidOid;
   std::string relation; // the name at creation, for messages once it is gone
   std::string target;   // the column, constraint or index, for messages
+  // The table a foreign key job references (it locks that one too).
+  Oid referenced_relid = InvalidOid;
   // The operation's arguments as the SQL function stored them (jsonb
   // text); read with job_arg().
   std::string args;

@@ -7,15 +7,22 @@ namespace colmig::runner {
 
 namespace {
 
-// Sessions of this database holding a lock on the table, other than us.
+// Sessions of this database holding a lock on the job's tables ($1: the
+// table, and the one a foreign key references), other than us.
 const char *const kHolders = R"sql(
 WITH holders AS (
     SELECT DISTINCT l.pid FROM pg_catalog.pg_locks l
-     WHERE l.locktype = 'relation' AND l.relation = $1 AND l.granted
+     WHERE l.locktype = 'relation' AND l.relation::int8 = ANY ($1) AND l.granted
        AND l.database = (SELECT oid FROM pg_catalog.pg_database
                           WHERE datname = pg_catalog.current_database())
        AND l.pid <> pg_catalog.pg_backend_pid())
 )sql";
+
+// The tables a step of the job locks.
+pg::Param job_tables(const catalog::Job &job) {
+  const std::int64_t tables[] = {job.relid, job.referenced_relid};
+  return pg::int8_array_param(tables, OidIsValid(job.referenced_relid) ? 2 : 1);
+}
 
 } // namespace
 
@@ -35,7 +42,7 @@ SELECT pg_catalog.string_agg(pg_catalog.format('pid %s (%s%s%s, %s): %s',
                 ELSE '(statement of another role)' END),
            '; ' ORDER BY a.xact_start NULLS LAST)
   FROM holders h JOIN pg_catalog.pg_stat_activity a ON a.pid = h.pid)sql",
-                {pg::oid_param(job.relid), pg::oid_param(job.owner)});
+                {job_tables(job), pg::oid_param(job.owner)});
     described = pg::get_text(0, 0).value_or("");
   });
   return described;
@@ -49,7 +56,7 @@ SELECT a.pid, pg_catalog.pg_cancel_backend(a.pid)
   FROM holders h JOIN pg_catalog.pg_stat_activity a ON a.pid = h.pid
  WHERE a.backend_type = 'autovacuum worker'
    AND a.query NOT LIKE '%to prevent wraparound%')sql",
-                {pg::oid_param(job.relid)});
+                {job_tables(job)});
     cancelled = static_cast<int>(pg::result_rows());
   });
   if (cancelled > 0)

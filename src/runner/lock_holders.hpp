@@ -7,7 +7,8 @@
 
 namespace colmig::runner {
 
-// The sessions holding a lock on the job's table, e.g. "pid 4711 (client
+// The sessions holding a lock on the job's table (or on the table its
+// foreign key references), e.g. "pid 4711 (client
 // backend, role app, transaction open 00:12:03, idle in transaction):
 // UPDATE ...". A session's statement is shown only when it is the job
 // owner's: last_error is visible to the owner, the statements of other

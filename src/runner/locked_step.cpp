@@ -52,7 +52,9 @@ void wait_before_retry(const catalog::Job &job, const char *what, const pg::Erro
   if (step.rfind("colmig: ", 0) == 0)
     step = step.substr(8);
   std::string message =
-      "could not lock " + job.relation + " for " + step + ": " + error.what();
+      "could not lock " + job.relation +
+      (OidIsValid(job.referenced_relid) ? " or the table it references" : "") + " for " +
+      step + ": " + error.what();
   if (lock_timeout) {
     const std::string holders = describe_lock_holders(job);
     if (!holders.empty())

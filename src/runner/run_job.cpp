@@ -86,10 +86,12 @@ StepResult run_step(catalog::Job &job, StepKind step, NextStep next) {
 // Removes the helper objects of a cancelled or failed job: the fill
 // trigger and the NOT VALID check, by OID and name, without the rights of
 // any role (its table may have changed owner since), and the index a build
-// left under the job's name. The column stays, and so does a constraint
+// left under the job's name, and an index a cut-off DROP INDEX
+// CONCURRENTLY left invalid. The column stays, and so does a constraint
 // the job added NOT VALID: it holds for new rows, as asked.
 void clean_up(const catalog::Job &job) {
   drop_building_index(job);
+  finish_interrupted_drop(job);
   if (!core::has_table_helpers(job.operation)) {
     pg::in_transaction("colmig: finishing cleanup",
                        [&] { catalog::mark_cleaned_up(job.id); });

@@ -47,5 +47,9 @@ StepResult drop_index(catalog::Job &job, NextStep next);
 // Cleanup: DROP INDEX CONCURRENTLY of the index a build left under the
 // job's name (core::building_index_name), if there is one.
 void drop_building_index(const catalog::Job &job);
+// Cleanup of a drop_index job: a DROP INDEX CONCURRENTLY cut off in the
+// middle (its worker died, then the job was cancelled) leaves the index
+// invalid but still maintained; the drop is finished.
+void finish_interrupted_drop(const catalog::Job &job);
 
 } // namespace colmig::runner

@@ -182,6 +182,35 @@ void drop_building_index(const catalog::Job &job) {
   run_concurrently(job, statement, [] {});
 }
 
+void finish_interrupted_drop(const catalog::Job &job) {
+  if (job.operation != core::Operation::drop_index)
+    return;
+  Oid index = InvalidOid;
+  pg::in_transaction("colmig: looking for a half-dropped index", [&] {
+    const Oid oid = static_cast<Oid>(catalog::job_arg_int64(job, "index").value_or(0));
+    pg::execute(
+        "SELECT 1 FROM pg_catalog.pg_index WHERE indexrelid = $1 AND indrelid = $2 "
+        "AND NOT indisvalid",
+        {pg::oid_param(oid), pg::oid_param(job.relid)});
+    if (pg::result_rows() > 0)
+      index = oid;
+  });
+  if (!OidIsValid(index))
+    return;
+  pg::TopLevelStatement statement{"colmig: finishing a drop that was cut off",
+                                  job.relid,
+                                  ShareUpdateExclusiveLock,
+                                  guc::lock_timeout_ms,
+                                  InvalidOid, // cleanup needs no role's rights
+                                  [&]() -> std::optional<std::string> {
+                                    auto name = relation_name(index);
+                                    if (!name)
+                                      return std::nullopt;
+                                    return "DROP INDEX CONCURRENTLY IF EXISTS " + *name;
+                                  }};
+  run_concurrently(job, statement, [] {});
+}
+
 StepResult build_index(catalog::Job &job, NextStep next) {
   std::optional<BuildingIndex> index;
   if (!still_running(job, &index))
@@ -254,6 +283,10 @@ StepResult drop_index(catalog::Job &job, NextStep next) {
   }());
   if (!still_running(job, nullptr))
     return StepResult::stopped;
+  // From here a cancelled job's cleanup finishes a drop that was cut off
+  // (finish_interrupted_drop), rather than leave the index invalid.
+  pg::in_transaction("colmig: drop_index",
+                     [&] { catalog::set_cleanup_needed(job.id, true); });
   pg::TopLevelStatement statement{
       // The table's lock first, under lock_timeout: it is the one DROP
       // INDEX CONCURRENTLY would otherwise wait for without a bound.
