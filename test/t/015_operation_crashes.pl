@@ -276,5 +276,31 @@ sub crash {
 	$holder->quit;
 }
 
+# 7. A DROP INDEX CONCURRENTLY cut off in the middle (its worker killed
+#    while it waits for an older transaction, the index already invalid),
+#    then the job cancelled: the cleanup finishes the drop instead of
+#    leaving an invalid index that writes still maintain.
+{
+	my $table = new_table();
+	$node->safe_psql('postgres', "CREATE INDEX ${table}_v ON $table (v)");
+	my $reader = $node->background_psql('postgres');
+	$reader->query_safe("BEGIN; SELECT count(*) FROM $table;");
+	my $job = $node->safe_psql('postgres', "SELECT colmig.drop_index('${table}_v')");
+	poll(qq{SELECT NOT indisvalid FROM pg_index WHERE indexrelid = '${table}_v'::regclass},
+		"the drop of job $job to mark its index invalid");
+	$node->safe_psql('postgres', q{
+		SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		 WHERE backend_type = 'colmig worker' AND query LIKE 'DROP INDEX CONCURRENTLY%'});
+	$node->safe_psql('postgres', "SELECT colmig.cancel($job)");
+	$reader->query_safe('COMMIT;');
+	$reader->quit;
+	poll(qq{SELECT NOT cleanup_needed FROM colmig.jobs WHERE job_id = $job},
+		"the cleanup of job $job");
+	is(job_field($job, 'state'), 'cancelled', 'cut-off drop: the job ends cancelled');
+	is($node->safe_psql('postgres', "SELECT count(*) FROM pg_class WHERE relname = '${table}_v'"),
+		'0', 'cut-off drop: the cleanup finished the drop');
+	no_index_debris($table, 'cut-off drop');
+}
+
 $node->stop;
 done_testing();
