@@ -311,7 +311,11 @@ SELECT conname, convalidated FROM constraints_of('payments') WHERE conname ~ '^[
 ALTER TABLE payments DROP CONSTRAINT a_positive, DROP CONSTRAINT b_small, DROP CONSTRAINT c_even;
 
 -- Bad input.
-ALTER TABLE orders ADD CONSTRAINT colmig_999_not_null CHECK (note IS NOT NULL) NOT VALID;
+-- A check of colmig's own (it calls colmig.check_of_job()) that no live
+-- job owns does not survive its creation; a user's check under such a
+-- name is validated like any other (operation_control.sql).
+ALTER TABLE orders ADD CONSTRAINT colmig_999_not_null
+    CHECK (note IS NOT NULL AND colmig.check_of_job(999)) NOT VALID;
 SELECT count(*) AS jobs_before FROM colmig.jobs \gset
 SELECT try($$SELECT colmig.validate_constraint('no_such_table', 'c')$$);
 SELECT try($$SELECT colmig.validate_constraint('orders_view')$$);
@@ -328,7 +332,7 @@ SELECT try($$SELECT colmig.validate_constraint('orders', 'colmig_999_not_null')$
 SELECT try($$SELECT colmig.validate_constraint('orders')$$);
 SELECT try($$SELECT colmig.validate_constraint('customers')$$);
 SELECT count(*) - :jobs_before AS jobs_stored FROM colmig.jobs;
-ALTER TABLE orders DROP CONSTRAINT colmig_999_not_null;
+ALTER TABLE orders DROP CONSTRAINT IF EXISTS colmig_999_not_null;
 
 --
 -- Who may: only the table's owner, and for a foreign key the REFERENCES

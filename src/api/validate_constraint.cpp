@@ -30,10 +30,10 @@ constexpr const char *kColmigsOwn =
 // The constraint named `name`, checked: it exists, is a CHECK or a
 // foreign key, is not valid yet and is not one of colmig's own.
 Oid named_constraint(const api::TargetTable &table, const std::string &name) {
-  pg::execute(
-      "SELECT oid::int8, contype::text, convalidated FROM pg_catalog.pg_constraint "
-      "WHERE conrelid = $1 AND conname = $2",
-      {pg::oid_param(table.relid), pg::text_param(name)});
+  pg::execute("SELECT oid::int8, contype::text, convalidated, " +
+                  std::string(kColmigsOwn) +
+                  " FROM pg_catalog.pg_constraint WHERE conrelid = $1 AND conname = $2",
+              {pg::oid_param(table.relid), pg::text_param(name)});
   if (pg::result_rows() == 0)
     pg::raise("42704", "constraint \"" + name + "\" of relation " + table.qualified_name +
                            " does not exist");
