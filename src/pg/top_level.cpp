@@ -73,10 +73,12 @@ void run_portal(const char *sql, MemoryContext context) {
 
 void run_outside_transaction_block(const TopLevelStatement &statement) {
   MemoryContext outer = CurrentMemoryContext;
-  MemoryContext context = AllocSetContextCreate(
-      TopMemoryContext, "colmig top-level statement", ALLOCSET_DEFAULT_SIZES);
   const std::string saved_timeout = current_setting("lock_timeout");
   const std::string saved_path = current_setting("search_path");
+  MemoryContext context = call([] {
+    return AllocSetContextCreate(TopMemoryContext, "colmig top-level statement",
+                                 ALLOCSET_DEFAULT_SIZES);
+  });
   const auto restore = [&] {
     set_session("lock_timeout", saved_timeout.c_str());
     set_session("search_path", saved_path.c_str());
