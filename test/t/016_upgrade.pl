@@ -38,6 +38,19 @@ unless (defined $repo && -e "$repo/.git")
 	exit;
 }
 
+# A shallow clone may lack 0.1's commit: fetch it if the remote is there,
+# and otherwise say plainly that this test could not run.
+sub has_old_commit {
+	return system('git', '-c', 'safe.directory=*', '-C', $repo, 'cat-file', '-e',
+		"$old_commit^{commit}") == 0;
+}
+unless (has_old_commit())
+{
+	system('git', '-c', 'safe.directory=*', '-C', $repo, 'fetch', '--quiet', '--unshallow');
+	plan skip_all => "commit $old_commit (colmig 0.1) is not in $repo and could not be fetched"
+	  unless has_old_commit();
+}
+
 # The installation the tests run against, and a private copy of it.
 chomp(my $pg_config = `which pg_config`);
 die "no pg_config in PATH" unless $pg_config;
