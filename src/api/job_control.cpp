@@ -199,7 +199,7 @@ constexpr long kPollIntervalMs = 100;
 std::optional<TimestampTz> deadline_from(FunctionCallInfo fcinfo) {
   if (PG_ARGISNULL(1))
     return std::nullopt;
-  Interval *timeout = PG_GETARG_INTERVAL_P(1);
+  Interval *timeout = pg::call([&] { return PG_GETARG_INTERVAL_P(1); });
   return pg::call([&] {
     return DatumGetTimestampTz(DirectFunctionCall2(
         timestamptz_pl_interval, TimestampTzGetDatum(GetCurrentTimestamp()),

@@ -104,7 +104,8 @@ ColumnNames column_names_argument(FunctionCallInfo fcinfo, int index,
   ColumnNames names;
   if (PG_ARGISNULL(index))
     return names;
-  ArrayType *array = PG_GETARG_ARRAYTYPE_P(index);
+  // Detoasting can raise: through the guard, as `names` lives here.
+  ArrayType *array = pg::call([&] { return PG_GETARG_ARRAYTYPE_P(index); });
   Datum *elements = nullptr;
   bool *nulls = nullptr;
   int count = 0;
