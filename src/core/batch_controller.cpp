@@ -36,6 +36,17 @@ void BatchController::record(std::int64_t rows, double seconds) {
       std::floor(std::min(wanted, static_cast<double>(rows_) * target_.max_growth)));
 }
 
+void BatchController::set_target_seconds(double seconds) {
+  if (!(seconds > 0) || !std::isfinite(seconds) || seconds == target_.target_seconds)
+    return;
+  target_.target_seconds = seconds;
+  if (fixed_ || rate_ == 0)
+    return;
+  const double wanted = rate_ * seconds;
+  if (wanted < static_cast<double>(rows_))
+    rows_ = clamp(std::floor(wanted));
+}
+
 void BatchController::halve() {
   if (fixed_)
     return;

@@ -30,6 +30,10 @@ public:
 
   // A batch covered `rows` rows (filled or not) in `seconds`.
   void record(std::int64_t rows, double seconds);
+  // The pace changed (core/pacing.hpp): batches aim at this long from
+  // now on. A shorter target shrinks the next batch at once; a longer one
+  // lets batches grow, within max_growth per batch.
+  void set_target_seconds(double seconds);
   // A batch hit its statement timeout, or application sessions were found
   // waiting on its locks: the next one is half as large.
   void halve();

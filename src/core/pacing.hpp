@@ -1,5 +1,6 @@
-// How a throttled batch spends its CPU: in slices, with a short rest after
-// each (pg/pacing.hpp sleeps, this decides how long). Pure.
+// How a batch spends its CPU: how long it works, in slices with a short
+// rest after each (pg/pacing.hpp sleeps, this decides how long), and how
+// long the worker pauses after it. Pure.
 #pragma once
 #include "core/cpp_only.hpp"
 
@@ -27,5 +28,19 @@ double rest_after(const PacingRule &rule, double worked);
 // of them inside: what the ratio still asks for, and at least
 // `least_pause`. Unthrottled (ratio 0) it is just `least_pause`.
 double pause_after_batch(double worked, double rested, double ratio, double least_pause);
+
+// The pace of a job's batches.
+struct Pace {
+  double batch_target_seconds = 0; // work per batch, rests not counted
+  PacingRule rests;                // inside the batch
+  double least_pause_seconds = 0;  // after it
+};
+
+// The pace at load `level` (core/load_gauge.hpp), from `quiet` at 0 to
+// `busy` at 1: the batch's work shrinks geometrically (halfway between
+// 10 ms and 2 ms is 4.5 ms, not 6), the rests and the pause grow in
+// proportion, and once there is any load at all the batch works in the
+// busy pace's slices.
+Pace pace_at_load(double level, const Pace &quiet, const Pace &busy);
 
 } // namespace colmig::core

@@ -382,4 +382,34 @@ TEST(BatchController, IgnoredMeasurementsBeforeTheFirstLeaveRateUnset) {
 }
 
 } // namespace
+TEST(BatchController, AShorterTargetShrinksTheNextBatchAtOnce) {
+  BatchController controller(target(0.010, 10, 1'000'000), 1000, false);
+  controller.record(1000, 0.005); // 200k rows/s: 2000 rows make 10 ms
+  ASSERT_EQ(controller.rows(), 2000);
+  controller.set_target_seconds(0.002);
+  EXPECT_EQ(controller.rows(), 400);
+}
+
+TEST(BatchController, ALongerTargetGrowsWithinTheGrowthBound) {
+  BatchController controller(target(0.002, 10, 1'000'000), 400, false);
+  controller.record(400, 0.002);
+  controller.set_target_seconds(0.050);
+  EXPECT_EQ(controller.rows(), 400); // nothing measured at the new target yet
+  controller.record(400, 0.002);
+  EXPECT_EQ(controller.rows(), 800);
+}
+
+TEST(BatchController, NonsenseTargetsAndFixedSizesAreIgnored) {
+  BatchController fixed(target(0.010), 1234, true);
+  fixed.record(1234, 0.1);
+  fixed.set_target_seconds(0.001);
+  EXPECT_EQ(fixed.rows(), 1234);
+  BatchController adaptive(target(0.010, 10, 1'000'000), 1000, false);
+  adaptive.record(1000, 0.005);
+  adaptive.set_target_seconds(0);
+  adaptive.set_target_seconds(-1);
+  adaptive.set_target_seconds(std::nan(""));
+  EXPECT_EQ(adaptive.rows(), 2000);
+}
+
 } // namespace colmig::core

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 namespace colmig::core {
 namespace {
 
@@ -51,3 +53,58 @@ TEST(Pacing, PauseAfterBatchIsAtLeastTheLeastPause) {
 
 } // namespace
 } // namespace colmig::core
+
+namespace {
+
+colmig::core::Pace quiet_pace() {
+  colmig::core::Pace pace;
+  pace.batch_target_seconds = 0.010;
+  return pace;
+}
+
+colmig::core::Pace busy_pace() {
+  colmig::core::Pace pace;
+  pace.batch_target_seconds = 0.002;
+  pace.rests = {0.001, 2.0};
+  pace.least_pause_seconds = 0.004;
+  return pace;
+}
+
+} // namespace
+
+TEST(PaceAtLoad, QuietIsFullSpeedWithNoRests) {
+  const auto pace = colmig::core::pace_at_load(0.0, quiet_pace(), busy_pace());
+  EXPECT_DOUBLE_EQ(pace.batch_target_seconds, 0.010);
+  EXPECT_EQ(pace.rests.slice_seconds, 0);
+  EXPECT_EQ(pace.least_pause_seconds, 0);
+  EXPECT_EQ(colmig::core::rest_after(pace.rests, 1.0), 0);
+}
+
+TEST(PaceAtLoad, BusyIsTheBusyPace) {
+  const auto pace = colmig::core::pace_at_load(1.0, quiet_pace(), busy_pace());
+  EXPECT_DOUBLE_EQ(pace.batch_target_seconds, 0.002);
+  EXPECT_DOUBLE_EQ(pace.rests.slice_seconds, 0.001);
+  EXPECT_DOUBLE_EQ(pace.rests.rest_ratio, 2.0);
+  EXPECT_DOUBLE_EQ(pace.least_pause_seconds, 0.004);
+}
+
+TEST(PaceAtLoad, HalfwayShrinksTheBatchGeometricallyAndRestsInProportion) {
+  const auto pace = colmig::core::pace_at_load(0.5, quiet_pace(), busy_pace());
+  EXPECT_NEAR(pace.batch_target_seconds, std::sqrt(0.010 * 0.002), 1e-12);
+  EXPECT_DOUBLE_EQ(pace.rests.slice_seconds, 0.001);
+  EXPECT_DOUBLE_EQ(pace.rests.rest_ratio, 1.0);
+  EXPECT_DOUBLE_EQ(pace.least_pause_seconds, 0.002);
+}
+
+TEST(PaceAtLoad, OutOfRangeLevelsAreClamped) {
+  EXPECT_DOUBLE_EQ(
+      colmig::core::pace_at_load(-3, quiet_pace(), busy_pace()).batch_target_seconds,
+      0.010);
+  EXPECT_DOUBLE_EQ(
+      colmig::core::pace_at_load(7, quiet_pace(), busy_pace()).batch_target_seconds,
+      0.002);
+  // Not a number: the safe side.
+  EXPECT_DOUBLE_EQ(colmig::core::pace_at_load(std::nan(""), quiet_pace(), busy_pace())
+                       .batch_target_seconds,
+                   0.002);
+}
