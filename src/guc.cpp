@@ -18,11 +18,12 @@ int max_attempts = 5;
 int retry_base_delay_ms = 50;
 int retry_max_delay_ms = 5000;
 int batch_size = 1000;
-int batch_pause_ms = 20;
+int batch_pause_ms = 0;
 double batch_pause_ratio = 2.0;
 int max_workers = 4;
 int launcher_naptime_s = 10;
 int batch_target_ms = 10;
+double busy_batch_target_ms = 3.0;
 int batch_size_min = 100;
 int batch_size_max = 100000;
 int batch_statement_timeout_ms = 10000;
@@ -88,15 +89,20 @@ void define_all() {
                           &batch_size, batch_size, 1, 10 * 1000 * 1000, PGC_SUSET, 0,
                           nullptr, nullptr, nullptr);
   DefineCustomIntVariable(
-      "colmig.batch_pause", "Pause between two backfill batches.",
-      "Leaves the table, the WAL writer and replicas room between batches.",
+      "colmig.batch_pause",
+      "Least pause between two backfill batches of a throttled job, whatever the "
+      "load.",
+      "0 by default: a quiet database gets the full speed; under load the rests "
+      "come from colmig.batch_pause_ratio.",
       &batch_pause_ms, batch_pause_ms, 0, 60 * 1000, PGC_SUSET, GUC_UNIT_MS, nullptr,
       nullptr, nullptr);
   DefineCustomRealVariable(
-      "colmig.batch_pause_ratio", "Rest as a multiple of the worker's work.",
-      "Taken partly inside a throttled batch (see colmig.batch_slice) and the rest "
-      "after it, at least colmig.batch_pause; 2.0 keeps the worker busy at most a "
-      "third of the time, leaving CPU and I/O to the application.",
+      "colmig.batch_pause_ratio",
+      "Rest as a multiple of the worker's work while the database is busy.",
+      "Scaled by the load the worker measures (none on a quiet database); taken "
+      "partly inside a batch (see colmig.batch_slice) and the rest after it; 2.0 "
+      "keeps the worker busy at most a third of the time under full load, leaving "
+      "CPU and I/O to the application.",
       &batch_pause_ratio, batch_pause_ratio, 0.0, 100.0, PGC_SUSET, 0, nullptr, nullptr,
       nullptr);
   DefineCustomIntVariable(
@@ -108,11 +114,22 @@ void define_all() {
                           nullptr, &launcher_naptime_s, launcher_naptime_s, 1, 3600,
                           PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr, nullptr);
   DefineCustomIntVariable(
-      "colmig.batch_target_duration", "How long one backfill batch should work.",
-      "Batch sizes adapt to it. With the rests a throttled batch takes inside, the "
-      "rows it locks are held up to three times this long.",
+      "colmig.batch_target_duration",
+      "How long one backfill batch works at full speed: on a quiet database, or "
+      "with throttle => false.",
+      "Batch sizes adapt to it; as the application's load grows the target shrinks "
+      "towards colmig.busy_batch_target_duration.",
       &batch_target_ms, batch_target_ms, 1, 60 * 1000, PGC_SUSET, GUC_UNIT_MS, nullptr,
       nullptr, nullptr);
+  DefineCustomRealVariable(
+      "colmig.busy_batch_target_duration",
+      "How long one backfill batch works while the application keeps the database "
+      "busy.",
+      "A batch holds the rows it updated until it commits, so on a busy database "
+      "batches are short; with the rests a batch takes inside (colmig.batch_slice), "
+      "its rows are held up to three times this long.",
+      &busy_batch_target_ms, busy_batch_target_ms, 0.1, 60 * 1000.0, PGC_SUSET,
+      GUC_UNIT_MS, nullptr, nullptr, nullptr);
   DefineCustomIntVariable("colmig.batch_size_min", "Smallest adaptive batch, in rows.",
                           nullptr, &batch_size_min, batch_size_min, 1, 10 * 1000 * 1000,
                           PGC_SUSET, 0, nullptr, nullptr, nullptr);
@@ -148,12 +165,11 @@ void define_all() {
       &smooth_io, smooth_io, PGC_SUSET, 0, nullptr, nullptr, nullptr);
   DefineCustomRealVariable(
       "colmig.batch_slice",
-      "Longest stretch a throttled batch computes before it rests (0: no rests "
-      "inside a batch).",
-      "A throttled batch rests colmig.batch_pause_ratio times as long as it has "
-      "worked, each time its work reaches this slice, so the application's "
-      "processes never wait long for a CPU; the pause after the batch makes up "
-      "the rest.",
+      "Longest stretch a batch computes before it rests while the database is busy "
+      "(0: no rests inside a batch).",
+      "Under load a batch rests its share of colmig.batch_pause_ratio each time "
+      "its work reaches this slice, so the application's processes never wait "
+      "long for a CPU; the pause after the batch makes up the rest.",
       &batch_slice_ms, batch_slice_ms, 0.0, 1000.0, PGC_SUSET, GUC_UNIT_MS, nullptr,
       nullptr, nullptr);
   DefineCustomBoolVariable("colmig.wait_for_autovacuum",

@@ -21,6 +21,7 @@ extern double batch_pause_ratio;
 extern int max_workers;
 extern int launcher_naptime_s;
 extern int batch_target_ms;
+extern double busy_batch_target_ms;
 extern int batch_size_min;
 extern int batch_size_max;
 extern int batch_statement_timeout_ms;

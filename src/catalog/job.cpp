@@ -252,7 +252,7 @@ void advance_cursor(std::int64_t job_id, std::int64_t cursor_page,
   update_running(R"sql(
 UPDATE colmig.jobs
    SET cursor_page = $2, rows_done = rows_done + $3, current_batch_size = $4,
-       throttled = NULL, attempts = 0,
+       attempts = 0,
        rows_per_second = (rows_done + $3) / greatest(0.001,
            extract(epoch FROM clock_timestamp() - backfill_started_at)::float8),
        updated_at = now()

@@ -6,6 +6,7 @@
 
 #include "guc.hpp"
 #include "pg/latch.hpp"
+#include "pg/load_signals.hpp"
 #include "pg/pacing.hpp"
 #include "pg/row_fill.hpp"
 #include "pg/spi.hpp"
@@ -15,11 +16,13 @@
 #include "runner/as_job_owner.hpp"
 #include "runner/health.hpp"
 #include "runner/job_table.hpp"
+#include "runner/load_pace.hpp"
 #include "runner/locked_step.hpp"
 #include "runner/proof.hpp"
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <optional>
 #include <string>
 
@@ -42,15 +45,6 @@ double rows_per_page_estimate(Oid relid) {
               "FROM pg_catalog.pg_class WHERE oid = $1",
               {pg::oid_param(relid)});
   return pg::result_rows() > 0 ? pg::get_float8(0, 0).value_or(0) : 0;
-}
-
-// Application sessions waiting for a lock this backend holds, read while
-// the batch still holds its row locks.
-std::int64_t sessions_waiting_on_us() {
-  pg::execute("SELECT count(*)::int8 FROM pg_catalog.pg_stat_activity "
-              "WHERE wait_event_type = 'Lock' "
-              "AND pg_catalog.pg_backend_pid() = ANY (pg_catalog.pg_blocking_pids(pid))");
-  return pg::get_int64(0, 0).value_or(0);
 }
 
 // Full-page images are a large part of a batch's WAL after a checkpoint.
@@ -124,12 +118,17 @@ StepResult run_batches(catalog::Job &job, bool is_sweep,
                                    fixed ? *job.batch_size : guc::batch_size, fixed);
   core::BatchSizer sizer(controller.rows(), rows_per_page);
   Throttle throttle(job);
+  LoadPace load(job);
   LastBatch last;
 
   std::int64_t last_wal_bytes = 0;
+  int waited_on_last_batch = 0;
   for (int conflicts = 0, timeouts = 0;;) {
-    if (!throttle.hold_back(last))
+    const core::Pace pace = load.next(waited_on_last_batch);
+    waited_on_last_batch = 0;
+    if (!throttle.hold_back(last, load.reason()))
       return StepResult::stopped;
+    controller.set_target_seconds(pace.batch_target_seconds);
     // Room for the next two batches' WAL, made here rather than by the
     // application's commits (pg/wal.hpp). Outside any transaction: the
     // zero-fill of a new segment holds no lock.
@@ -138,10 +137,9 @@ StepResult run_batches(catalog::Job &job, bool is_sweep,
     sizer.set_rows_per_batch(controller.rows());
     BatchOutcome batch;
     const auto started = Clock::now();
-    // Throttled, the batch rests inside (pg/pacing.hpp); unthrottled it
+    // Under load the batch rests inside (pg/pacing.hpp); at full speed it
     // runs through.
-    const pg::Pacing pacing(job.throttle ? guc::batch_slice_ms / 1000.0 : 0,
-                            guc::batch_pause_ratio);
+    const pg::Pacing pacing(pace.rests.slice_seconds, pace.rests.rest_ratio);
     const auto end_page = static_cast<std::uint64_t>(job.end_page.value_or(0));
     try {
       pg::in_transaction(activity.c_str(), [&] {
@@ -199,7 +197,7 @@ StepResult run_batches(catalog::Job &job, bool is_sweep,
           growth->start();
         batch.wal_bytes = pg::wal_insert_position() - wal_before;
         pg::rest_if_due();
-        batch.waiting_sessions = sessions_waiting_on_us();
+        batch.waiting_sessions = pg::sessions_waiting_on_us(job.relid);
         pg::rest_if_due();
         catalog::advance_cursor(job.id, static_cast<std::int64_t>(batch.range.end),
                                 static_cast<std::int64_t>(batch.filled.filled),
@@ -258,24 +256,26 @@ StepResult run_batches(catalog::Job &job, bool is_sweep,
     last_wal_bytes = batch.wal_bytes;
     elog(DEBUG1,
          "colmig: job %ld batch pages %lu-%lu: %lu rows in %.1f ms (and %.1f ms of "
-         "rests), %lu locked rows skipped, %ld WAL bytes",
+         "rests), %lu locked rows skipped, %ld WAL bytes; load %.2f (%.1f sessions, "
+         "%.0f writes/s)",
          static_cast<long>(job.id), static_cast<unsigned long>(batch.range.first),
          static_cast<unsigned long>(batch.range.end),
          static_cast<unsigned long>(batch.filled.filled), seconds * 1000.0,
          rested * 1000.0, static_cast<unsigned long>(batch.filled.skipped_locked),
-         static_cast<long>(batch.wal_bytes));
+         static_cast<long>(batch.wal_bytes), load.gauge().level(),
+         load.gauge().sessions(), load.gauge().xids_per_second());
     if (batch.waiting_sessions > 0) {
-      // Someone waited on our row locks: smaller batches, and room now.
+      // Someone waited on our locks: smaller batches, room now, and the
+      // busy pace from the next batch on.
+      waited_on_last_batch = static_cast<int>(batch.waiting_sessions);
       controller.halve();
       pg::wait_for_latch(kContentionBackoffMs);
-    } else if (job.throttle) {
+    } else {
       // The rests the batch took inside count towards its pause.
-      const long pause = static_cast<long>(
-          core::pause_after_batch(seconds, rested, guc::batch_pause_ratio,
-                                  guc::batch_pause_ms / 1000.0) *
-          1000);
+      const double pause = core::pause_after_batch(seconds, rested, pace.rests.rest_ratio,
+                                                   pace.least_pause_seconds);
       if (pause > 0)
-        pg::wait_for_latch(pause);
+        pg::wait_for_latch(std::max(1L, std::lround(pause * 1000)));
     }
   }
 }

@@ -49,23 +49,39 @@ core::ThrottleLimits Throttle::limits() const {
   return limits;
 }
 
-void Throttle::announce(const std::optional<std::string> &reason) {
-  if (reason == reason_)
+void Throttle::announce(const std::optional<std::string> &reason, bool pacing) {
+  // The first time, whatever the column says: a step before this one may
+  // have left its reason there.
+  if (recorded_ && reason == reason_)
     return;
-  if (reason)
-    elog(LOG, "colmig: job %ld holds back: %s", static_cast<long>(job_.id),
-         reason->c_str());
-  else
+  recorded_ = true;
+  const bool was_holding = reason_ && !pacing_;
+  const bool holding = reason && !pacing;
+  if (was_holding && !holding)
     elog(LOG, "colmig: job %ld goes on after holding back %.1f s (%s)",
          static_cast<long>(job_.id), held_seconds_, reason_->c_str());
-  if (!reason)
+  if (holding)
+    elog(LOG, "colmig: job %ld holds back: %s", static_cast<long>(job_.id),
+         reason->c_str());
+  // The load's figures change often: logged only as the pacing starts and
+  // ends.
+  const bool was_pacing = reason_ && pacing_;
+  const bool now_pacing = reason && pacing;
+  if (now_pacing && !was_pacing)
+    elog(LOG, "colmig: job %ld paces itself: %s", static_cast<long>(job_.id),
+         reason->c_str());
+  if (was_pacing && !reason)
+    elog(LOG, "colmig: job %ld goes on at full speed", static_cast<long>(job_.id));
+  if (!holding)
     held_seconds_ = 0;
   reason_ = reason;
+  pacing_ = now_pacing;
   pg::in_transaction("colmig: recording throttle",
                      [&] { catalog::set_throttled(job_.id, reason_); });
 }
 
-bool Throttle::hold_back(LastBatch &last) {
+bool Throttle::hold_back(LastBatch &last,
+                         const std::optional<std::string> &pacing_reason) {
   if (!job_.throttle)
     return true;
   // A DBA's new colmig.run_window (or other limit) counts from the next
@@ -81,7 +97,7 @@ bool Throttle::hold_back(LastBatch &last) {
       });
       signals_read_at_ = now;
       if (state != core::JobState::running) {
-        announce(std::nullopt);
+        announce(std::nullopt, false);
         return false;
       }
     }
@@ -92,10 +108,10 @@ bool Throttle::hold_back(LastBatch &last) {
     }
     core::ThrottleDecision decision = core::decide_throttle(signals, limits());
     if (!decision.wait_seconds) {
-      announce(std::nullopt);
+      announce(pacing_reason, true);
       return true;
     }
-    announce(decision.reason);
+    announce(decision.reason, false);
     if (decision.outside_window && *decision.wait_seconds > kLongestHoldSeconds) {
       // The job gives its worker back until its window opens (the claim
       // holds it back until then, catalog/claim.hpp): a job outside its

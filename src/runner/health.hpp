@@ -3,7 +3,8 @@
 // the time of day, read at most every 100 ms; the WAL its last batch
 // wrote), lets core::decide_throttle judge them, and waits while it says
 // so. The reason is shown in colmig.progress.throttled and logged when a
-// wait starts and ends.
+// wait starts and ends. The same column says why the job paces itself
+// below full speed, when it does.
 #pragma once
 #include "core/throttle.hpp"
 
@@ -28,8 +29,10 @@ public:
   // (paused or cancelled), or when its run window is further away than a
   // few seconds: the job stays running, and its worker lets it go until
   // then. `last` is the batch before; its WAL is used up once the worker
-  // has held back for it.
-  bool hold_back(LastBatch &last);
+  // has held back for it. `pacing_reason`: why the job goes on at less
+  // than full speed (runner/load_pace.hpp), shown while nothing holds it
+  // back.
+  bool hold_back(LastBatch &last, const std::optional<std::string> &pacing_reason);
 
 private:
   const catalog::Job &job_;
@@ -43,7 +46,11 @@ private:
   std::chrono::steady_clock::time_point signals_read_at_{};
 
   core::ThrottleLimits limits() const;
-  void announce(const std::optional<std::string> &reason);
+  // `pacing`: the reason is the load's (logged only as pacing starts and
+  // ends), not a wait.
+  void announce(const std::optional<std::string> &reason, bool pacing);
+  bool pacing_ = false;
+  bool recorded_ = false; // the column holds reason_
 };
 
 } // namespace colmig::runner

@@ -139,7 +139,7 @@ public:
       // Outside its run window (or while a standby lags) a job does not
       // start its next step either.
       LastBatch none;
-      if (!throttle.hold_back(none))
+      if (!throttle.hold_back(none, std::nullopt))
         return after_stop();
       const auto started = std::chrono::steady_clock::now();
       if (run_step(job_, step, core::next_step(plan_, step)) == StepResult::stopped)

@@ -1,7 +1,11 @@
-# Pacing: a throttled batch rests inside its statement every
-# colmig.batch_slice of work (pg/pacing.hpp); an unthrottled job and
-# colmig.batch_slice = 0 never rest there. Read from the per-batch DEBUG1
-# lines, which give each batch's work and rests.
+# Pacing by load (runner/load_pace.hpp): on a quiet database a job's
+# batches run at full speed, large and without rests; while the
+# application keeps sessions in transactions the batches are small, rest
+# inside their statement every colmig.batch_slice of work
+# (pg/pacing.hpp), and colmig.progress.throttled says why; once the load is
+# gone the job goes back to full speed. throttle => false and
+# colmig.batch_slice = 0 never rest inside a batch. Read from the
+# per-batch DEBUG1 lines, which give each batch's rows, work and rests.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -13,46 +17,121 @@ $node->init;
 $node->append_conf('postgresql.conf', q{
 shared_preload_libraries = 'colmig'
 colmig.launcher_naptime = 1s
-colmig.batch_pause = 0
+autovacuum = off
 log_min_messages = debug1
 });
 $node->start;
 $node->safe_psql('postgres', q{
 CREATE EXTENSION colmig;
 CREATE TABLE orders (id bigint PRIMARY KEY, price numeric NOT NULL, qty int NOT NULL);
-INSERT INTO orders SELECT g, g * 1.5, g % 7 + 1 FROM generate_series(1, 60000) g;
+INSERT INTO orders SELECT g, g * 1.5, g % 7 + 1 FROM generate_series(1, 100000) g;
 });
 
-# run_job <column> <extra arguments>: runs a backfill to its end and
-# returns the rests (ms) of its batches, from the server log.
-sub run_job {
+sub start_job {
 	my ($column, $extra) = @_;
-	my $offset = -s $node->logfile;
-	my $job = $node->safe_psql('postgres', qq{
+	return $node->safe_psql('postgres', qq{
 		SELECT colmig.add_column('orders', '$column', 'numeric',
 		                         backfill_expr => 'price * qty'$extra)});
+}
+
+# finish_job <job> <column> <log offset>: waits for the job, checks its
+# rows, and returns its batches from the server log as [rows, rests ms].
+sub finish_job {
+	my ($job, $column, $offset) = @_;
 	is($node->safe_psql('postgres', "SELECT colmig.wait($job)"),
 		'succeeded', "the job adding $column succeeded");
 	is($node->safe_psql('postgres',
 			"SELECT count(*) FROM orders WHERE $column IS DISTINCT FROM price * qty"),
 		'0', "every row has $column = price * qty");
 	my $log = slurp_file($node->logfile, $offset);
-	my @rests = $log =~ /colmig: job $job batch pages \S+: \d+ rows in [\d.]+ ms \(and ([\d.]+) ms of rests\)/g;
-	cmp_ok(scalar(@rests), '>', 1, "the job adding $column logged its batches");
-	return @rests;
+	my @batches;
+	while ($log =~ /colmig: job $job batch pages \S+: (\d+) rows in [\d.]+ ms \(and ([\d.]+) ms of rests\)/g)
+	{
+		push @batches, [ $1, $2 ];
+	}
+	cmp_ok(scalar(@batches), '>', 1, "the job adding $column logged its batches");
+	return @batches;
 }
 
-my @rests = run_job('paced', '');
-cmp_ok((grep { $_ > 0 } @rests), '>', 0,
-	'a throttled batch rests inside its statement');
+sub run_job {
+	my ($column, $extra) = @_;
+	my $offset = -s $node->logfile;
+	return finish_job(start_job($column, $extra), $column, $offset);
+}
 
-@rests = run_job('full_speed', ', throttle => false');
-is((grep { $_ > 0 } @rests), 0, 'an unthrottled batch never rests');
+sub median_rows {
+	my @rows = sort { $a <=> $b } map { $_->[0] } @_;
+	return $rows[ int(@rows / 2) ];
+}
+
+sub rested { return scalar(grep { $_->[1] > 0 } @_); }
+
+# Two application sessions in the middle of a writing transaction.
+sub open_load {
+	my @sessions = map { $node->background_psql('postgres') } 1 .. 2;
+	$_->query_safe('BEGIN; SELECT pg_catalog.txid_current()') for @sessions;
+	return @sessions;
+}
+
+sub close_load { $_->quit for @_; }
+
+my $offset = -s $node->logfile;
+my @quiet = run_job('quiet', '');
+is(rested(@quiet), 0, 'on a quiet database a batch never rests');
+unlike(slurp_file($node->logfile, $offset), qr/paces itself/,
+	'on a quiet database the job does not pace itself');
+
+# Busy: batches rest inside, are smaller, and the job says why. A pause
+# after each batch keeps the job running long enough to watch.
+$node->safe_psql('postgres',
+	"ALTER SYSTEM SET colmig.batch_pause = '20ms'; SELECT pg_reload_conf()");
+my @load = open_load();
+$offset = -s $node->logfile;
+my $job = start_job('busy', '');
+ok( $node->poll_query_until('postgres', qq{
+		SELECT throttled LIKE 'load: 2 sessions in a transaction, %'
+		  FROM colmig.progress WHERE job_id = $job}),
+	'a job under load says so in colmig.progress.throttled');
+close_load(@load);
+ok( $node->poll_query_until('postgres', qq{
+		SELECT state = 'succeeded' OR throttled IS DISTINCT FROM
+		       'load: 2 sessions in a transaction, 0 writes/s'
+		  FROM colmig.progress WHERE job_id = $job}),
+	'once the load is gone, throttled says so');
+my @busy = finish_job($job, 'busy', $offset);
+cmp_ok(rested(@busy), '>', 0, 'under load a batch rests inside its statement');
+cmp_ok(median_rows(@busy) * 2, '<', median_rows(@quiet),
+	'under load batches are smaller than on a quiet database');
+like(slurp_file($node->logfile, $offset),
+	qr/colmig: job $job paces itself: load: 2 sessions in a transaction/,
+	'the log says when the job starts pacing itself');
+
+# After the load: full speed again, in a job of small batches that
+# outlives the decay.
+$offset = -s $node->logfile;
+@load = open_load();
+$job = start_job('recovers', ', batch_size => 50');
+$node->poll_query_until('postgres', qq{
+	SELECT throttled LIKE 'load: %' FROM colmig.progress WHERE job_id = $job});
+close_load(@load);
+my @recovers = finish_job($job, 'recovers', $offset);
+like(slurp_file($node->logfile, $offset),
+	qr/colmig: job $job goes on at full speed/,
+	'when the load is gone the job goes back to full speed');
+is(rested(@recovers[ -3 .. -1 ]), 0, 'its last batches no longer rest');
+$node->safe_psql('postgres',
+	"ALTER SYSTEM RESET colmig.batch_pause; SELECT pg_reload_conf()");
+
+@load = open_load();
+my @full_speed = run_job('full_speed', ', throttle => false');
+is(rested(@full_speed), 0, 'under load, a batch of throttle => false never rests');
 
 $node->safe_psql('postgres',
 	'ALTER SYSTEM SET colmig.batch_slice = 0; SELECT pg_reload_conf()');
-@rests = run_job('unsliced', '');
-is((grep { $_ > 0 } @rests), 0, 'with colmig.batch_slice = 0 a batch rests only after it');
+my @unsliced = run_job('unsliced', '');
+is(rested(@unsliced), 0,
+	'under load, with colmig.batch_slice = 0 a batch rests only after it');
+close_load(@load);
 
 $node->stop;
 done_testing();

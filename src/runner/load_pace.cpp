@@ -1,0 +1,71 @@
+#include "runner/load_pace.hpp"
+
+#include "guc.hpp"
+#include "pg/load_signals.hpp"
+
+namespace colmig::runner {
+
+namespace {
+
+// Each batch takes one transaction id of its own: not the application's.
+constexpr std::int64_t kOwnXidsPerBatch = 1;
+constexpr std::chrono::seconds kReasonMinAge{1};
+
+core::Pace unthrottled() {
+  core::Pace pace;
+  pace.batch_target_seconds = guc::batch_target_ms / 1000.0;
+  return pace;
+}
+
+// A throttled job on a quiet database: full speed, but colmig.batch_pause
+// (a DBA's floor, 0 by default) after every batch.
+core::Pace quiet() {
+  core::Pace pace = unthrottled();
+  pace.least_pause_seconds = guc::batch_pause_ms / 1000.0;
+  return pace;
+}
+
+core::Pace busy() {
+  core::Pace pace;
+  pace.batch_target_seconds = guc::busy_batch_target_ms / 1000.0;
+  pace.rests = {guc::batch_slice_ms / 1000.0, guc::batch_pause_ratio};
+  pace.least_pause_seconds = guc::batch_pause_ms / 1000.0;
+  return pace;
+}
+
+} // namespace
+
+LoadPace::LoadPace(const catalog::Job &job)
+    : aware_(job.throttle), sampled_at_(Clock::now()) {
+  if (aware_)
+    next_xid_ = pg::read_load().next_xid;
+}
+
+core::Pace LoadPace::next(int waited_on_last_batch) {
+  if (!aware_)
+    return unthrottled();
+  const Clock::time_point now = Clock::now();
+  const pg::LoadReading reading = pg::read_load();
+  core::LoadSample sample;
+  sample.seconds = std::chrono::duration<double>(now - sampled_at_).count();
+  sample.active_sessions = reading.active_sessions;
+  sample.other_xids =
+      static_cast<std::int64_t>(reading.next_xid - next_xid_) - kOwnXidsPerBatch;
+  sample.waiting_on_us = waited_on_last_batch;
+  gauge_.record(sample);
+  sampled_at_ = now;
+  next_xid_ = reading.next_xid;
+
+  std::string words = gauge_.reason();
+  std::optional<std::string> reason =
+      words.empty() ? std::nullopt : std::optional<std::string>(std::move(words));
+  // From quiet to load and back at once; a new figure at most once a second.
+  const bool kind_changed = reason.has_value() != reason_.has_value();
+  if (reason != reason_ && (kind_changed || now - reason_at_ >= kReasonMinAge)) {
+    reason_ = std::move(reason);
+    reason_at_ = now;
+  }
+  return core::pace_at_load(gauge_.level(), quiet(), busy());
+}
+
+} // namespace colmig::runner

@@ -1,0 +1,43 @@
+// The pace of a job's next backfill batch, from the application's load:
+// the worker samples the load before each batch (pg/load_signals.hpp),
+// core::LoadGauge judges it, and core::pace_at_load turns the level into
+// the batch's work target, its rests and the pause after it. A job with
+// throttle => false, or a quiet database, gets the full-speed pace.
+#pragma once
+#include "core/load_gauge.hpp"
+#include "core/pacing.hpp"
+
+#include "catalog/job.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace colmig::runner {
+
+class LoadPace {
+public:
+  explicit LoadPace(const catalog::Job &job);
+
+  // Samples the load and returns the pace of the next batch.
+  // `waited_on_last_batch`: sessions found waiting on the last batch's
+  // locks.
+  core::Pace next(int waited_on_last_batch);
+
+  // What colmig.progress.throttled should say of the load now; nothing when
+  // quiet. Changes at most once a second, so recording it stays cheap.
+  const std::optional<std::string> &reason() const { return reason_; }
+  const core::LoadGauge &gauge() const { return gauge_; }
+
+private:
+  using Clock = std::chrono::steady_clock;
+  bool aware_;
+  core::LoadGauge gauge_;
+  Clock::time_point sampled_at_;
+  std::uint64_t next_xid_ = 0;
+  std::optional<std::string> reason_;
+  Clock::time_point reason_at_{};
+};
+
+} // namespace colmig::runner
