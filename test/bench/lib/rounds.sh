@@ -4,12 +4,16 @@
 # and appended to $bench_dir/raw.tsv (tab-separated):
 #   scenario round position method label rows seconds wal_bytes
 #   table_bytes index_bytes job_seconds offered_tps transactions ended tps
-#   p50_ms p99_ms max_ms stall_seconds errors notes
-# ("-" where a figure does not apply), and "ref" lines: the baseline a
+#   p50_ms p99_ms max_ms stall_seconds errors notes target
+# ("-" where a figure does not apply; rows, sizes and target are those of
+# the scenario's target, methods.sh), and "ref" lines: the baseline a
 # round is compared with. $bench_dir/windows.tsv lists the windows of the
 # load scenarios (scenario round method logdir from_us to_us) for the
-# chart. Needs the other lib files, BASELINE_SECONDS, REPEATS, ROWS and
-# the array methods.
+# chart. Sets scenario_target[<scenario>] (target_text and its rows).
+# Needs the other lib files, BASELINE_SECONDS, REPEATS and the array
+# methods.
+
+declare -A scenario_target
 
 now_us() { date +%s%6N; }
 
@@ -36,7 +40,7 @@ workload_figures() {
 # (ADD COLUMN included; for colmig the worker's start and wait_job's
 # polling too).
 run_method() {
-  local scenario=$1 method=$2 round=$3 position=$4 window=$1-r$3-$2 lsn from to secs wrong sizes
+  local scenario=$1 method=$2 round=$3 position=$4 window=$1-r$3-$2 lsn from to secs wrong sizes stale
   local -a size wf=(- - - - - - - -)
   sql -c CHECKPOINT
   if [ "$scenario" != quiet ]; then start_workload "$scenario" "$window"; fi
@@ -46,24 +50,34 @@ run_method() {
   "method_$method"
   to=$(now_us)
   sizes=$(sql -F ' ' -c "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '$lsn')::bigint,
-                                pg_table_size('orders'), pg_indexes_size('orders')")
+                                pg_table_size('$tgt_table'), pg_indexes_size('$tgt_table')")
   read -r -a size <<<"$sizes"
   if [ "$scenario" != quiet ]; then stop_workload; fi
-  wrong=$(wrong_rows orders)
-  [ "$wrong" = 0 ] || broken "$wrong rows of orders have a wrong total after ${method_label[$method]}"
+  wrong=$(wrong_rows)
+  if [ "$tgt_check" = exact ]; then
+    [ "$wrong" = 0 ] || broken "$wrong rows of $tgt_table have $tgt_column not $tgt_expr after ${method_label[$method]}"
+  else
+    [ "$wrong" = 0 ] || broken "$wrong rows of $tgt_table have $tgt_column NULL after ${method_label[$method]}"
+    # Not an error: the workload changed abalance after these rows were
+    # filled. No method keeps c = abalance + aid: colmig's fill trigger
+    # fills only rows whose c is still NULL, never recomputes a filled one.
+    stale=$(stale_rows)
+    echo "; $stale rows no longer $tgt_expr (the workload changed them after they were filled)" >>"$bench_dir/steps"
+  fi
   secs=$(ratio 3 $((to - from)) 1000000)
   printf '   %-36s %8s s %9s rows/s, WAL %s MB, heap %s MB, indexes %s MB\n' "${method_label[$method]}" \
-    "$secs" "$(ratio 0 "$ROWS" "$secs")" "$(ratio 1 "${size[0]}" 1048576)" \
+    "$secs" "$(ratio 0 "$tgt_rows" "$secs")" "$(ratio 1 "${size[0]}" 1048576)" \
     "$(ratio 1 "${size[1]}" 1048576)" "$(ratio 1 "${size[2]}" 1048576)"
   if [ "$scenario" != quiet ]; then
     workload_figures "$bench_dir/windows/$window" "$from" "$to"
     printf '%s\t' "$scenario" "$round" "$method" "$bench_dir/windows/$window" "$from" >>"$bench_dir/windows.tsv"
     echo "$to" >>"$bench_dir/windows.tsv"
   fi
-  echo "        $(cat "$bench_dir/steps")"
-  raw_line "$scenario" "$round" "$position" "$method" "${method_label[$method]}" "$ROWS" "$secs" \
-    "${size[@]}" "$job_seconds" "${workload_rate[$scenario]:--}" "${wf[@]}" "$(cat "$bench_dir/steps")"
-  reset_orders
+  echo "        $(tr -d '\n' <"$bench_dir/steps")"
+  raw_line "$scenario" "$round" "$position" "$method" "${method_label[$method]}" "$tgt_rows" "$secs" \
+    "${size[@]}" "$job_seconds" "${workload_rate[$scenario]:--}" "${wf[@]}" "$(tr -d '\n' <"$bench_dir/steps")" \
+    "$(target_text)"
+  reset_target
 }
 
 # run_baseline <scenario> <index>: the workload alone for BASELINE_SECONDS.
@@ -88,10 +102,10 @@ run_baseline() {
   printf '%s\t' "$scenario" "$index" baseline "$bench_dir/windows/$window" "$from" >>"$bench_dir/windows.tsv"
   echo "$to" >>"$bench_dir/windows.tsv"
   raw_line "$scenario" "$index" 0 baseline "${method_label[baseline]}" - "$(ratio 3 $((to - from)) 1000000)" \
-    "$wal" - - - "${workload_rate[$scenario]}" "${wf[@]}" 'the workload alone'
-  # The orders workload updated the table: the next method starts from a
-  # clean one.
-  if [ "$scenario" = orders ]; then reset_orders; fi
+    "$wal" - - - "${workload_rate[$scenario]}" "${wf[@]}" 'the workload alone' -
+  # Both workloads update their scenario's target (orders.placed_at,
+  # pgbench_accounts.abalance): the next method starts from a clean one.
+  reset_target
 }
 
 # run_scenario <scenario>: REPEATS rounds, each the methods in an order
@@ -103,11 +117,14 @@ run_baseline() {
 run_scenario() {
   local scenario=$1 r i n=${#methods[@]} b
   local -a ref
-  if [ "$scenario" != quiet ]; then
-    prepare_workload "$scenario"
-    # The maximum's run updated orders.
-    if [ "$scenario" = orders ]; then reset_orders; fi
-  fi
+  # tpcb's target exists once pgbench -i has run.
+  if [ "$scenario" != quiet ]; then prepare_workload "$scenario"; fi
+  target_of "$scenario"
+  scenario_target[$scenario]="$(target_text) ($tgt_rows rows)"
+  log "$scenario: the methods fill ${scenario_target[$scenario]}"
+  create_procedure
+  # The maximum's run updated the target.
+  if [ "$scenario" != quiet ]; then reset_target; fi
   for ((r = 1; r <= REPEATS; r++)); do
     log "$scenario, round $r of $REPEATS"
     if [ "$scenario" != quiet ]; then run_baseline "$scenario" "$r"; fi
@@ -123,6 +140,6 @@ run_scenario() {
     read -r -a ref <<<"$(window_stats \
       "$bench_dir/windows/$scenario-b$r" "${baseline_from[$scenario,$r]}" "${baseline_to[$scenario,$r]}" \
       "$bench_dir/windows/$scenario-b$b" "${baseline_from[$scenario,$b]}" "${baseline_to[$scenario,$b]}")"
-    raw_line "$scenario" "$r" - ref - - - - - - - "${workload_rate[$scenario]}" "${ref[@]}" - "baselines $r and $b"
+    raw_line "$scenario" "$r" - ref - - - - - - - "${workload_rate[$scenario]}" "${ref[@]}" - "baselines $r and $b" -
   done
 }

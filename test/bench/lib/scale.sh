@@ -42,11 +42,12 @@ run_scale() {
   set_server_setting log_min_messages debug1
   for n in $SCALE_SIZES; do
     create_orders scale_orders "$n"
+    set_target scale_orders id total numeric 'price * qty' exact
     sql -c CHECKPOINT
     from=$(now_us)
-    colmig_job scale_orders ', throttle => false'
+    colmig_job ', throttle => false'
     to=$(now_us)
-    wrong=$(wrong_rows scale_orders)
+    wrong=$(wrong_rows)
     [ "$wrong" = 0 ] || broken "$wrong rows of scale_orders ($n rows) have a wrong total after job $job"
     read -r -a b <<<"$(batch_stats "$job")"
     [ "${b[0]}" -gt 0 ] ||

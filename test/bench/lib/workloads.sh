@@ -1,11 +1,14 @@
 # shellcheck shell=bash
 # The application of the load scenarios, run by pgbench:
 #   tpcb    pgbench's built-in TPC-B (-b tpcb-like) on its own tables
-#           (pgbench -i -s PGBENCH_SCALE): it feels the methods through
-#           the CPUs, I/O, WAL and checkpoints, not through locks
+#           (pgbench -i -s PGBENCH_SCALE), whose pgbench_accounts is the
+#           table the methods fill in this scenario: its UPDATEs of
+#           abalance meet their row locks and colmig's fill trigger, as
+#           well as the competition for CPUs, I/O, WAL and checkpoints
 #   orders  a point read and a point update of a random row of orders,
 #           the table the methods fill: it meets their row locks and
-#           colmig's fill trigger as well
+#           colmig's fill trigger as well (it updates placed_at only, so
+#           total stays price * qty)
 # Each offers a fixed rate (-R): half of its maximum measured flat out at
 # the start of its scenario, or COLMIG_BENCH_RATE. It runs in pgbench runs
 # of CHUNK_SECONDS with per-transaction logs into windows/<window>/, from
