@@ -6,7 +6,8 @@
 # share both axes, so a method's length and height compare at a glance.
 # Written with gnuplot into $OUT/latency-<scenario>-r<round>.png, its
 # script and p99 series into $OUT/series/ (the dots too with
-# COLMIG_BENCH_KEEP). Needs enriched.tsv and windows.tsv (rounds.sh).
+# COLMIG_BENCH_KEEP). Needs enriched.tsv, windows.tsv and scenario_target
+# (rounds.sh).
 
 # figure <scenario> <round> <method> <column>: one field of enriched.tsv.
 figure() {
@@ -42,7 +43,7 @@ chart() {
     echo "set output '$png'"
     # Labels are plain text: strong_migrations' underscore is no subscript.
     echo "set termoption noenhanced"
-    echo "set multiplot layout $n,1 title \"$scenario round $round: the workload's latency (offered $(figure "$scenario" "$round" baseline 14) tps) while each method runs; x = seconds since the method started, dashed = its start and end\" font ',11'"
+    echo "set multiplot layout $n,1 title \"$scenario round $round: the workload's latency (offered $(figure "$scenario" "$round" baseline 14) tps) while each method fills ${scenario_target[$scenario]}\\nx = seconds since the method started, dashed = its start and end\" font ',11'"
     echo "set logscale y"
     echo "set yrange [$range]"
     echo "set xrange [-1:$(awk -v x="$xmax" 'BEGIN { print x + 1 }')]"

@@ -7,7 +7,7 @@
 # columns of results.csv).
 csv_columns=(scenario round position method label rows seconds rows_per_s time_x_single wal_bytes
   table_bytes index_bytes job_seconds offered_tps transactions transactions_ended tps p50_ms p99_ms
-  max_ms stall_seconds errors baseline_tps baseline_p99_ms tps_x p99_x notes)
+  max_ms stall_seconds errors baseline_tps baseline_p99_ms tps_x p99_x notes target)
 enrich() {
   awk -F '\t' -v OFS='\t' '
     function ratio(a, b, d) {
@@ -29,7 +29,7 @@ enrich() {
       bp = method && (key in ref_p99) ? ref_p99[key] : "-"
       notes = $21
       print $1, $2, $3, $4, $5, $6, $7, rps, tx, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-            $18, $19, $20, bt, bp, ratio($15, bt, 2), ratio($17, bp, 2), notes
+            $18, $19, $20, bt, bp, ratio($15, bt, 2), ratio($17, bp, 2), notes, $22
     }' "$bench_dir/raw.tsv" "$bench_dir/raw.tsv" >"$bench_dir/enriched.tsv"
 }
 
@@ -53,8 +53,9 @@ tsv_to_csv() {
   }' "$tsv" >>"$csv"
 }
 
-# tables: the markdown tables of enriched.tsv, each cell the median
-# (min..max) over the rounds.
+# tables <load scenarios>: the markdown tables of enriched.tsv, each cell
+# the median (min..max) over the rounds; rows is the scenario's target's
+# (orders, or pgbench_accounts under tpcb).
 tables() {
   awk -F '\t' -v load_scenarios="$1" '
     function numeric(v) { return v ~ /^-?[0-9]+([.][0-9]*)?$/ }
@@ -68,6 +69,12 @@ tables() {
       if (n == 1) return sprintf("%.*f", d, m)
       return sprintf("%.*f (%.*f..%.*f)", d, m, d, v[1], d, v[n])
     }
+    # same(g, c): the value of column c over group g when every round has
+    # the same (a scenario's rows), else as cell.
+    function same(g, c,   i) {
+      for (i = 2; i <= count[g]; i++) if (val[g, i, c] != val[g, 1, c]) return cell(g, c, 0)
+      return val[g, 1, c]
+    }
     function mb(g, c,   i) {
       for (i = 1; i <= count[g]; i++) if (numeric(val[g, i, c])) val[g, i, c] = val[g, i, c] / 1048576
       return cell(g, c, 1)
@@ -79,12 +86,12 @@ tables() {
       for (c = 1; c <= NF; c++) val[g, count[g], c] = $c
     }
     END {
-      print "| scenario | method | time s | rows/s | time x single | WAL MB | heap MB | indexes MB |"
-      print "|---|---|---:|---:|---:|---:|---:|---:|"
+      print "| scenario | method | rows | time s | rows/s | time x single | WAL MB | heap MB | indexes MB |"
+      print "|---|---|---:|---:|---:|---:|---:|---:|---:|"
       for (k = 1; k <= groups; k++) {
         g = order[k]
-        printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", scen[g], label[g], cell(g, 7, 2), cell(g, 8, 0),
-               cell(g, 9, 2), mb(g, 10), mb(g, 11), mb(g, 12)
+        printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", scen[g], label[g], same(g, 6), cell(g, 7, 2),
+               cell(g, 8, 0), cell(g, 9, 2), mb(g, 10), mb(g, 11), mb(g, 12)
       }
       if (load_scenarios == "") exit
       print ""
