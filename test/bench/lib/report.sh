@@ -70,7 +70,7 @@ tables() {
       return sprintf("%.*f (%.*f..%.*f)", d, m, d, v[1], d, v[n])
     }
     # same(g, c): the value of column c over group g when every round has
-    # the same (a scenario's rows), else as cell.
+    # the same (the rows of a scenario), else as cell.
     function same(g, c,   i) {
       for (i = 2; i <= count[g]; i++) if (val[g, i, c] != val[g, 1, c]) return cell(g, c, 0)
       return val[g, 1, c]
