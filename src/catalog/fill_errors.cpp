@@ -10,8 +10,8 @@ void note_fill_error(std::int64_t job_id) {
 }
 
 std::int64_t fill_error_count(std::int64_t job_id) {
-  pg::execute("SELECT count(*) FROM colmig.fill_errors WHERE job_id = $1",
-              {pg::int8_param(job_id)});
+  pg::execute_kept("SELECT count(*) FROM colmig.fill_errors WHERE job_id = $1",
+                   {pg::int8_param(job_id)});
   return pg::get_int64(0, 0).value_or(0);
 }
 

@@ -21,14 +21,15 @@ SELECT job_id, relid::int8, relation, column_name::text, column_attnum::int8,
        constraint_oids::int8[], (args ->> 'ref_relid')::int8
   FROM colmig.jobs WHERE job_id = $1)sql";
 
+// The job table's writes are few and fixed: their plans are kept.
 void update(const char *sql, std::initializer_list<pg::Param> params) {
-  pg::execute(sql, params);
+  pg::execute_kept(sql, params);
 }
 
 // The writes that move a running job on touch it only while it is running;
 // a pause() or cancel() that committed meanwhile makes them touch nothing.
 void update_running(const char *sql, std::initializer_list<pg::Param> params) {
-  if (pg::execute(sql, params) == 0)
+  if (pg::execute_kept(sql, params) == 0)
     throw JobStopped{};
 }
 
@@ -135,8 +136,8 @@ std::optional<core::JobState> load_state(std::int64_t job_id) {
 }
 
 core::JobState state_for_step(std::int64_t job_id) {
-  pg::execute("SELECT state FROM colmig.jobs WHERE job_id = $1",
-              {pg::int8_param(job_id)});
+  pg::execute_kept("SELECT state FROM colmig.jobs WHERE job_id = $1",
+                   {pg::int8_param(job_id)});
   if (pg::result_rows() == 0)
     pg::raise("42704", "colmig job " + std::to_string(job_id) + " no longer exists");
   auto state =

@@ -36,6 +36,43 @@ std::optional<Datum> get_datum(std::uint64_t row, int column, Oid expected) {
   return value;
 }
 
+// The kept plans, by the address of their text: a few statements, for the
+// life of the backend. A fixed array: nothing to allocate, nothing to free.
+struct KeptPlan {
+  const char *sql;
+  SPIPlanPtr plan;
+  boost::container::static_vector<Oid, 8> types;
+};
+constexpr std::size_t kMostKeptPlans = 32;
+boost::container::static_vector<KeptPlan, kMostKeptPlans> kept_plans;
+
+// Inside pg::call.
+const KeptPlan &kept_plan(const char *sql, const Param *params, int count) {
+  for (const KeptPlan &kept : kept_plans)
+    if (kept.sql == sql) {
+      bool same = static_cast<int>(kept.types.size()) == count;
+      for (int i = 0; same && i < count; ++i)
+        same = kept.types[static_cast<std::size_t>(i)] == params[i].type;
+      if (!same)
+        elog(ERROR, "colmig: kept statement called with other parameter types: %s", sql);
+      return kept;
+    }
+  if (kept_plans.size() == kMostKeptPlans || count > 8)
+    elog(ERROR, "colmig: too many kept statements, or too many parameters: %s", sql);
+  Oid types[8];
+  for (int i = 0; i < count; ++i)
+    types[i] = params[i].type;
+  SPIPlanPtr plan = SPI_prepare(sql, count, types);
+  if (plan == nullptr)
+    elog(ERROR, "colmig: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+  if (SPI_keepplan(plan) != 0)
+    elog(ERROR, "colmig: SPI_keepplan failed");
+  KeptPlan kept{sql, plan, {}};
+  kept.types.assign(types, types + count);
+  kept_plans.push_back(kept);
+  return kept_plans.back();
+}
+
 } // namespace
 
 Param text_param(const std::string &value) {
@@ -107,6 +144,27 @@ std::uint64_t execute(const std::string &sql, std::initializer_list<Param> param
     pfree(nulls);
     if (rc < 0)
       elog(ERROR, "colmig: SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+    return SPI_processed;
+  });
+}
+
+std::uint64_t execute_kept(const char *sql, std::initializer_list<Param> params,
+                           bool read_only) {
+  const Param *first = params.begin();
+  int count = static_cast<int>(params.size());
+  return call([&]() -> std::uint64_t {
+    if (SPI_tuptable != nullptr)
+      SPI_freetuptable(SPI_tuptable);
+    const KeptPlan &kept = kept_plan(sql, first, count);
+    Datum values[8];
+    char nulls[8];
+    for (int i = 0; i < count; ++i) {
+      values[i] = first[i].value;
+      nulls[i] = first[i].isnull ? 'n' : ' ';
+    }
+    int rc = SPI_execute_plan(kept.plan, values, nulls, read_only, 0);
+    if (rc < 0)
+      elog(ERROR, "colmig: SPI_execute_plan failed: %s", SPI_result_code_string(rc));
     return SPI_processed;
   });
 }

@@ -43,6 +43,14 @@ Param int8_array_param(const std::int64_t *values, std::size_t count);
 std::uint64_t execute(const std::string &sql, std::initializer_list<Param> params = {},
                       bool read_only = false);
 
+// The same for a statement the worker runs again and again (each batch's
+// bookkeeping): parsed and planned once per backend, then kept (SPI_prepare,
+// SPI_keepplan; PostgreSQL's plan cache replans it after a change to what it
+// reads). `sql` must be a string literal: the plan is found by its address.
+// The parameters' types must be the same at every call.
+std::uint64_t execute_kept(const char *sql, std::initializer_list<Param> params = {},
+                           bool read_only = false);
+
 // Values of the last statement's result, row and column counted from 0.
 std::uint64_t result_rows();
 std::optional<std::string> get_text(std::uint64_t row, int column);
