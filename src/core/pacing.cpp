@@ -16,6 +16,12 @@ double pause_after_batch(double worked, double rested, double ratio, double leas
   return std::max(least_pause, worked * ratio - rested);
 }
 
+double contention_pause(double batch_seconds) {
+  if (!std::isfinite(batch_seconds))
+    return kLongestContentionPause;
+  return std::clamp(batch_seconds, kLeastContentionPause, kLongestContentionPause);
+}
+
 Pace pace_at_load(double level, const Pace &quiet, const Pace &busy) {
   level = std::isfinite(level) ? std::clamp(level, 0.0, 1.0) : 1.0;
   if (level <= 0)

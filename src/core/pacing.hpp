@@ -29,6 +29,15 @@ double rest_after(const PacingRule &rule, double worked);
 // `least_pause`. Unthrottled (ratio 0) it is just `least_pause`.
 double pause_after_batch(double worked, double rested, double ratio, double least_pause);
 
+// After application sessions were found waiting on a batch's locks: room
+// for them before the next batch, as long as the batch held its rows (its
+// work and rests) and at least kLeastContentionPause, at most
+// kLongestContentionPause. The next batch is smaller too
+// (BatchController::halve).
+constexpr double kLeastContentionPause = 0.005;
+constexpr double kLongestContentionPause = 0.2;
+double contention_pause(double batch_seconds);
+
 // The pace of a job's batches.
 struct Pace {
   double batch_target_seconds = 0; // work per batch, rests not counted

@@ -36,9 +36,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// After application sessions were found waiting on a batch's row locks.
-constexpr long kContentionBackoffMs = 200;
-
 double rows_per_page_estimate(Oid relid) {
   pg::execute("SELECT (CASE WHEN relpages > 0 AND reltuples > 0 "
               "THEN reltuples / relpages ELSE 0 END)::float8 "
@@ -269,7 +266,8 @@ StepResult run_batches(catalog::Job &job, bool is_sweep,
       // busy pace from the next batch on.
       waited_on_last_batch = static_cast<int>(batch.waiting_sessions);
       controller.halve();
-      pg::wait_for_latch(kContentionBackoffMs);
+      pg::wait_for_latch(
+          std::max(1L, std::lround(core::contention_pause(seconds + rested) * 1000)));
     } else {
       // The rests the batch took inside count towards its pause.
       const double pause = core::pause_after_batch(seconds, rested, pace.rests.rest_ratio,

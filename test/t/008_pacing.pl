@@ -75,11 +75,21 @@ sub open_load {
 
 sub close_load { $_->quit for @_; }
 
+# A session asleep (pg_sleep) is not load, nor are idle ones.
+my $sleeper = $node->background_psql('postgres', wait => 0, on_error_stop => 0);
+$sleeper->query_until(qr/sleeping/, q{\echo sleeping
+SELECT pg_sleep(600);
+});
+$node->poll_query_until('postgres', q{
+	SELECT count(*) = 1 FROM pg_stat_activity WHERE wait_event = 'PgSleep'});
 my $offset = -s $node->logfile;
 my @quiet = run_job('quiet', '');
 is(rested(@quiet), 0, 'on a quiet database a batch never rests');
 unlike(slurp_file($node->logfile, $offset), qr/paces itself/,
-	'on a quiet database the job does not pace itself');
+	'on a quiet database (one session asleep) the job does not pace itself');
+$node->safe_psql('postgres', q{
+	SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE wait_event = 'PgSleep'});
+$sleeper->quit;
 
 # Busy: batches rest inside, are smaller, and the job says why. A pause
 # after each batch keeps the job running long enough to watch.
@@ -132,6 +142,39 @@ my @unsliced = run_job('unsliced', '');
 is(rested(@unsliced), 0,
 	'under load, with colmig.batch_slice = 0 a batch rests only after it');
 close_load(@load);
+
+# A session that waits on a batch's rows makes the job busy at once. The
+# first batch sleeps at row 300 after it has updated row 10; meanwhile an
+# application session updates row 10 and waits for the batch.
+$node->safe_psql('postgres', q{
+CREATE TABLE waits AS SELECT g::bigint AS id, g * 1.5 AS price, 2 AS qty
+  FROM generate_series(1, 5000) g;
+ALTER TABLE waits ADD PRIMARY KEY (id);
+CREATE FUNCTION slow_at(id bigint, at bigint) RETURNS int LANGUAGE plpgsql AS $$
+BEGIN
+  IF id = at THEN PERFORM pg_sleep(2); END IF;
+  RETURN 1;
+END $$;
+});
+$offset = -s $node->logfile;
+$job = $node->safe_psql('postgres', q{
+	SELECT colmig.add_column('waits', 'total', 'numeric',
+	                         backfill_expr => 'price * qty * slow_at(id, 300)',
+	                         batch_size => 1000)});
+$node->poll_query_until('postgres', q{
+	SELECT count(*) = 1 FROM pg_stat_activity
+	 WHERE backend_type = 'colmig worker' AND wait_event = 'PgSleep'});
+my $application = $node->background_psql('postgres');
+$application->query_safe('UPDATE waits SET qty = qty WHERE id = 10');
+$application->quit;
+is($node->safe_psql('postgres', "SELECT colmig.wait($job)"), 'succeeded',
+	'the job whose batch made a session wait succeeded');
+is($node->safe_psql('postgres',
+		'SELECT count(*) FROM waits WHERE total IS DISTINCT FROM price * qty'),
+	'0', 'every row of waits is filled');
+like(slurp_file($node->logfile, $offset),
+	qr/colmig: job $job paces itself: load: 1 session waited on a batch's rows/,
+	'a session waiting on a batch makes the job pace itself at once');
 
 $node->stop;
 done_testing();

@@ -108,3 +108,13 @@ TEST(PaceAtLoad, OutOfRangeLevelsAreClamped) {
                        .batch_target_seconds,
                    0.002);
 }
+
+TEST(ContentionPause, AsLongAsTheBatchHeldItsRowsWithinBounds) {
+  EXPECT_DOUBLE_EQ(colmig::core::contention_pause(0.012), 0.012);
+  EXPECT_DOUBLE_EQ(colmig::core::contention_pause(0.0001),
+                   colmig::core::kLeastContentionPause);
+  EXPECT_DOUBLE_EQ(colmig::core::contention_pause(3.0),
+                   colmig::core::kLongestContentionPause);
+  EXPECT_DOUBLE_EQ(colmig::core::contention_pause(std::nan("")),
+                   colmig::core::kLongestContentionPause);
+}
