@@ -26,15 +26,12 @@ void LoadGauge::record(const LoadSample &sample) {
   const double sessions = std::max(0, sample.active_sessions);
   const double rate =
       static_cast<double>(std::max<std::int64_t>(0, sample.other_xids)) / seconds;
-  if (!sampled_) {
-    sessions_ = sessions;
-    xid_rate_ = rate;
-    sampled_ = true;
-  } else {
-    const double weight = 1.0 - std::exp(-seconds / scale_.smoothing_seconds);
-    sessions_ += weight * (sessions - sessions_);
-    xid_rate_ += weight * (rate - xid_rate_);
-  }
+  // The averages start from quiet: one sample that caught a monitoring
+  // query must not make the first batches gentle, while a real load, many
+  // times the busy one, lifts them within a tenth of a second.
+  const double weight = 1.0 - std::exp(-seconds / scale_.smoothing_seconds);
+  sessions_ += weight * (sessions - sessions_);
+  xid_rate_ += weight * (rate - xid_rate_);
   waited_on_ = std::max(0, sample.waiting_on_us);
   double now =
       std::max(sessions_ / scale_.busy_sessions, xid_rate_ / scale_.busy_xids_per_second);
@@ -58,10 +55,17 @@ std::string LoadGauge::reason() const {
   }
   if (easing_)
     return "load: quieter now, speeding up again";
-  const long sessions = std::lround(sessions_);
-  std::snprintf(buffer, sizeof(buffer),
-                "load: %ld session%s in a transaction, %ld writes/s", sessions,
-                sessions == 1 ? "" : "s", rounded_rate(xid_rate_));
+  // Whole sessions, or a tenth while fewer than one is in a transaction on
+  // average (a load that is only beginning).
+  char sessions[16];
+  if (sessions_ < 0.95)
+    std::snprintf(sessions, sizeof(sessions), "%.1f sessions", sessions_);
+  else if (std::lround(sessions_) == 1)
+    std::snprintf(sessions, sizeof(sessions), "1 session");
+  else
+    std::snprintf(sessions, sizeof(sessions), "%ld sessions", std::lround(sessions_));
+  std::snprintf(buffer, sizeof(buffer), "load: %s in a transaction, %ld writes/s",
+                sessions, rounded_rate(xid_rate_));
   return buffer;
 }
 

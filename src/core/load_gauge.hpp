@@ -19,8 +19,7 @@
 namespace colmig::core {
 
 struct LoadSample {
-  // Since the previous sample; the first sample's rate counts from the
-  // gauge's start.
+  // Since the previous sample (or the gauge's start).
   double seconds = 0;
   // Other sessions in a transaction that is doing something: running a
   // statement, or holding a transaction id (an application between two
@@ -71,7 +70,6 @@ private:
   double sessions_ = 0;
   double xid_rate_ = 0;
   int waited_on_ = 0;
-  bool sampled_ = false;
   bool easing_ = false; // the level decays: the load has gone
 };
 

@@ -3,9 +3,12 @@
 extern "C" {
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "utils/plancache.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 }
+
+#include <cstring>
 
 namespace colmig::pg {
 
@@ -36,10 +39,10 @@ std::optional<Datum> get_datum(std::uint64_t row, int column, Oid expected) {
   return value;
 }
 
-// The kept plans, by the address of their text: a few statements, for the
-// life of the backend. A fixed array: nothing to allocate, nothing to free.
+// The kept plans, by their text: a few statements, for the life of the
+// backend. A fixed array: nothing to allocate, nothing to free.
 struct KeptPlan {
-  const char *sql;
+  const char *sql; // the plan cache's own copy
   SPIPlanPtr plan;
   boost::container::static_vector<Oid, 8> types;
 };
@@ -49,7 +52,7 @@ boost::container::static_vector<KeptPlan, kMostKeptPlans> kept_plans;
 // Inside pg::call.
 const KeptPlan &kept_plan(const char *sql, const Param *params, int count) {
   for (const KeptPlan &kept : kept_plans)
-    if (kept.sql == sql) {
+    if (std::strcmp(kept.sql, sql) == 0) {
       bool same = static_cast<int>(kept.types.size()) == count;
       for (int i = 0; same && i < count; ++i)
         same = kept.types[static_cast<std::size_t>(i)] == params[i].type;
@@ -67,7 +70,11 @@ const KeptPlan &kept_plan(const char *sql, const Param *params, int count) {
     elog(ERROR, "colmig: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
   if (SPI_keepplan(plan) != 0)
     elog(ERROR, "colmig: SPI_keepplan failed");
-  KeptPlan kept{sql, plan, {}};
+  List *sources = SPI_plan_get_plan_sources(plan);
+  if (list_length(sources) != 1)
+    elog(ERROR, "colmig: a kept statement must be exactly one statement: %s", sql);
+  KeptPlan kept{
+      static_cast<CachedPlanSource *>(linitial(sources))->query_string, plan, {}};
   kept.types.assign(types, types + count);
   kept_plans.push_back(kept);
   return kept_plans.back();

@@ -46,8 +46,8 @@ std::uint64_t execute(const std::string &sql, std::initializer_list<Param> param
 // The same for a statement the worker runs again and again (each batch's
 // bookkeeping): parsed and planned once per backend, then kept (SPI_prepare,
 // SPI_keepplan; PostgreSQL's plan cache replans it after a change to what it
-// reads). `sql` must be a string literal: the plan is found by its address.
-// The parameters' types must be the same at every call.
+// reads). For fixed texts only: at most 32 are kept, found by their text,
+// and the parameters' types must be the same at every call.
 std::uint64_t execute_kept(const char *sql, std::initializer_list<Param> params = {},
                            bool read_only = false);
 

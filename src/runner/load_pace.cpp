@@ -11,7 +11,7 @@ namespace {
 constexpr std::int64_t kOwnXidsPerBatch = 1;
 constexpr std::chrono::seconds kReasonMinAge{1};
 
-core::Pace unthrottled() {
+core::Pace unthrottled_pace() {
   core::Pace pace;
   pace.batch_target_seconds = guc::batch_target_ms / 1000.0;
   return pace;
@@ -19,13 +19,13 @@ core::Pace unthrottled() {
 
 // A throttled job on a quiet database: full speed, but colmig.batch_pause
 // (a DBA's floor, 0 by default) after every batch.
-core::Pace quiet() {
-  core::Pace pace = unthrottled();
+core::Pace quiet_pace() {
+  core::Pace pace = unthrottled_pace();
   pace.least_pause_seconds = guc::batch_pause_ms / 1000.0;
   return pace;
 }
 
-core::Pace busy() {
+core::Pace busy_pace() {
   core::Pace pace;
   pace.batch_target_seconds = guc::busy_batch_target_ms / 1000.0;
   pace.rests = {guc::batch_slice_ms / 1000.0, guc::batch_pause_ratio};
@@ -36,14 +36,10 @@ core::Pace busy() {
 } // namespace
 
 LoadPace::LoadPace(const catalog::Job &job)
-    : aware_(job.throttle), sampled_at_(Clock::now()) {
-  if (aware_)
-    next_xid_ = pg::read_load().next_xid;
-}
+    : throttled_(job.throttle), sampled_at_(Clock::now()),
+      next_xid_(pg::read_load().next_xid) {}
 
 core::Pace LoadPace::next(int waited_on_last_batch) {
-  if (!aware_)
-    return unthrottled();
   const Clock::time_point now = Clock::now();
   const pg::LoadReading reading = pg::read_load();
   core::LoadSample sample;
@@ -56,6 +52,8 @@ core::Pace LoadPace::next(int waited_on_last_batch) {
   sampled_at_ = now;
   next_xid_ = reading.next_xid;
 
+  if (!throttled_)
+    return unthrottled_pace();
   std::string words = gauge_.reason();
   std::optional<std::string> reason =
       words.empty() ? std::nullopt : std::optional<std::string>(std::move(words));
@@ -65,7 +63,7 @@ core::Pace LoadPace::next(int waited_on_last_batch) {
     reason_ = std::move(reason);
     reason_at_ = now;
   }
-  return core::pace_at_load(gauge_.level(), quiet(), busy());
+  return core::pace_at_load(gauge_.level(), quiet_pace(), busy_pace());
 }
 
 } // namespace colmig::runner

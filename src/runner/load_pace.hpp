@@ -2,7 +2,8 @@
 // the worker samples the load before each batch (pg/load_signals.hpp),
 // core::LoadGauge judges it, and core::pace_at_load turns the level into
 // the batch's work target, its rests and the pause after it. A job with
-// throttle => false, or a quiet database, gets the full-speed pace.
+// throttle => false, or a quiet database, gets the full-speed pace; the
+// load is read for both, as colmig.smooth_io applies only under load.
 #pragma once
 #include "core/load_gauge.hpp"
 #include "core/pacing.hpp"
@@ -29,10 +30,13 @@ public:
   // quiet. Changes at most once a second, so recording it stays cheap.
   const std::optional<std::string> &reason() const { return reason_; }
   const core::LoadGauge &gauge() const { return gauge_; }
+  // Nobody else is working on the database (always judged, also for a
+  // job with throttle => false, whose pace it does not change).
+  bool quiet() const { return gauge_.level() == 0; }
 
 private:
   using Clock = std::chrono::steady_clock;
-  bool aware_;
+  bool throttled_;
   core::LoadGauge gauge_;
   Clock::time_point sampled_at_;
   std::uint64_t next_xid_ = 0;

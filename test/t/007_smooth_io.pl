@@ -2,6 +2,8 @@
 # need, so that no application commit has to create one (zero-fill and
 # fsync under WALWriteLock). Without recycling and with no checkpoint, a
 # segment beyond the current one exists only if somebody made it ahead.
+# On a quiet database the worker does none of it: there is no commit of
+# anyone else's to protect, and the backfill would only be slower.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -54,8 +56,17 @@ is(segments_ahead(), 0, 'with smooth_io off, no segment is made ahead of the WAL
 
 $node->append_conf('postgresql.conf', 'colmig.smooth_io = on');
 $node->restart;
+run_job('total_quiet');
+is(segments_ahead(), 0,
+	'with smooth_io on but a quiet database, no segment is made ahead either');
+
+# An application in the middle of two writing transactions: load.
+my @application = map { $node->background_psql('postgres') } 1 .. 2;
+$_->query_safe('BEGIN; SELECT pg_catalog.txid_current()') for @application;
 run_job('total_smooth');
-cmp_ok(segments_ahead(), '>=', 1, 'with smooth_io on, the worker made the next segment');
+cmp_ok(segments_ahead(), '>=', 1,
+	'with smooth_io on and an application at work, the worker made the next segment');
+$_->quit for @application;
 ok(!$node->log_contains('could not'), 'no errors in the server log');
 
 $node->stop;

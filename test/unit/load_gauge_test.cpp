@@ -33,9 +33,9 @@ TEST(LoadGauge, QuietDatabaseStaysAtZeroAndSaysNothing) {
 
 TEST(LoadGauge, TpcbLikeLoadIsBusy) {
   LoadGauge gauge;
-  // 1400 writes/s, two or three sessions in a transaction at a time.
+  // 1400 writes/s, three sessions in a transaction at a time.
   for (int i = 0; i < 300; ++i)
-    gauge.record({0.01, 2 + i % 2, 14, 0});
+    gauge.record({0.01, 3, 14, 0});
   EXPECT_DOUBLE_EQ(gauge.level(), 1.0);
   EXPECT_EQ(gauge.reason(), "load: 3 sessions in a transaction, 1400 writes/s");
 }
@@ -89,6 +89,10 @@ TEST(LoadGauge, OneSessionCaughtInOneSampleBarelyMovesIt) {
   run(gauge, 2, 0, 0);
   gauge.record({0.01, 1, 0, 0});
   EXPECT_LT(gauge.level(), 0.1);
+  // Nor in the very first sample, a monitoring query at the job's start.
+  LoadGauge fresh;
+  fresh.record({0.01, 1, 0, 0});
+  EXPECT_EQ(fresh.level(), 0);
 }
 
 TEST(LoadGauge, NoisySignalsAroundHalfTheBusyLoadStayNearHalf) {
@@ -106,6 +110,13 @@ TEST(LoadGauge, NoisySignalsAroundHalfTheBusyLoadStayNearHalf) {
   }
   EXPECT_GT(lowest, 0.3) << highest;
   EXPECT_LT(highest, 0.9) << lowest;
+}
+
+TEST(LoadGauge, ABeginningLoadShowsTenthsOfASession) {
+  LoadGauge gauge;
+  run(gauge, 0.05, 1, 400);
+  EXPECT_GT(gauge.level(), colmig::core::kQuietLevel);
+  EXPECT_EQ(gauge.reason(), "load: 0.1 sessions in a transaction, 38 writes/s");
 }
 
 TEST(LoadGauge, NonsenseSamplesDoNotBreakIt) {
