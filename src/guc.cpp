@@ -127,7 +127,7 @@ void define_all() {
       "busy.",
       "A batch holds the rows it updated until it commits, so on a busy database "
       "batches are short; with the rests a batch takes inside (colmig.batch_slice), "
-      "its rows are held up to three times this long.",
+      "its rows are held about three times this long.",
       &busy_batch_target_ms, busy_batch_target_ms, 0.1, 60 * 1000.0, PGC_SUSET,
       GUC_UNIT_MS, nullptr, nullptr, nullptr);
   DefineCustomIntVariable("colmig.batch_size_min", "Smallest adaptive batch, in rows.",

@@ -49,7 +49,7 @@ std::string LoadGauge::reason() const {
     return {};
   char buffer[96];
   if (waited_on_ > 0) {
-    std::snprintf(buffer, sizeof(buffer), "load: %d session%s waited on a batch's rows",
+    std::snprintf(buffer, sizeof(buffer), "load: %d session%s waited on a batch",
                   waited_on_, waited_on_ == 1 ? "" : "s");
     return buffer;
   }

@@ -57,6 +57,8 @@ public:
   // Averaged signals, for the reason.
   double sessions() const { return sessions_; }
   double xids_per_second() const { return xid_rate_; }
+  // The last sample saw sessions waiting on a batch.
+  bool waited() const { return waited_on_ > 0; }
 
   // What colmig.progress.throttled says while the level is above 0,
   // "load: 3 sessions in a transaction, 1400 writes/s", or that the load is
@@ -75,6 +77,6 @@ private:
 
 // Below this level the database counts as quiet: full speed, no reason
 // shown.
-constexpr double kQuietLevel = 0.05;
+constexpr double kQuietLevel = 0.1;
 
 } // namespace colmig::core

@@ -6,6 +6,7 @@ extern "C" {
 #include "storage/latch.h"
 #include "storage/lwlock.h"
 #include "storage/proc.h"
+#include "port/atomics.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
 }
@@ -32,6 +33,7 @@ struct SharedState {
   Oid pending[kMaxSlots];
   Slot slots[kMaxSlots];
   Wakeup wakeups[kMaxSlots];
+  pg_atomic_uint64 worker_xids;
 };
 
 SharedState *shared = nullptr;
@@ -55,6 +57,7 @@ void startup_shmem() {
   if (!found) {
     memset(shared, 0, sizeof(SharedState));
     SpinLockInit(&shared->mutex);
+    pg_atomic_init_u64(&shared->worker_xids, 0);
   }
   LWLockRelease(AddinShmemInitLock);
 }
@@ -72,8 +75,21 @@ void enqueue_database(Oid database) {
     SetLatch(latch);
 }
 
+// This process is a colmig job worker: its transaction ids are colmig's.
+bool counting_xids = false;
+
+void count_transaction_id(XactEvent event) {
+  if (!counting_xids || shared == nullptr)
+    return;
+  if (event != XACT_EVENT_PRE_COMMIT && event != XACT_EVENT_ABORT)
+    return;
+  if (TransactionIdIsValid(GetTopTransactionIdIfAny()))
+    (void)pg_atomic_fetch_add_u64(&shared->worker_xids, 1);
+}
+
 // Waking before commit would let the worker look before the job exists.
 void on_transaction_end(XactEvent event, void *) {
+  count_transaction_id(event);
   if (event == XACT_EVENT_COMMIT && wake_requested && shared != nullptr)
     enqueue_database(MyDatabaseId);
   if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
@@ -93,6 +109,14 @@ void install_shmem_hooks() {
 bool shared_state_available() { return shared != nullptr; }
 
 void register_commit_callback() { RegisterXactCallback(on_transaction_end, nullptr); }
+
+void count_worker_xids() { counting_xids = true; }
+
+std::optional<std::uint64_t> worker_xids() {
+  if (shared == nullptr)
+    return std::nullopt;
+  return pg_atomic_read_u64(&shared->worker_xids);
+}
 
 void wake_launcher_at_commit() { wake_requested = true; }
 

@@ -9,6 +9,9 @@ extern "C" {
 #include "datatype/timestamp.h"
 }
 
+#include <cstdint>
+#include <optional>
+
 namespace colmig::ipc {
 
 constexpr int kMaxSlots = 64;
@@ -30,6 +33,15 @@ void request_another_worker();
 bool request_worker_at(TimestampTz at);
 // From _PG_init: the commit callback behind wake_launcher_at_commit().
 void register_commit_callback();
+
+// The transaction ids colmig's job workers took (their top-level
+// transactions that wrote, counted as they end): what the load gauge takes
+// off the server's transaction id counter, so that colmig's own jobs are
+// not the application's load (runner/load_pace.hpp). A job worker calls
+// count_worker_xids() once; worker_xids() is nothing when colmig is not
+// preloaded.
+void count_worker_xids();
+std::optional<std::uint64_t> worker_xids();
 
 // Launcher side.
 void register_launcher();                      // sets the latch to wake

@@ -14,10 +14,10 @@
 namespace colmig::pg {
 
 struct LoadReading {
-  // Other client sessions running a statement, or in a transaction that
-  // holds a transaction id (core::LoadSample::active_sessions). Background
-  // workers, autovacuum and sessions asleep in pg_sleep or in an extension's
-  // wait (colmig.wait_job) do not count.
+  // Other client sessions in a transaction that holds a transaction id, or
+  // running a statement (core::LoadSample::active_sessions). Background
+  // workers, autovacuum, idle sessions and read-only ones asleep in
+  // pg_sleep or in an extension's wait (colmig.wait_job) do not count.
   int active_sessions = 0;
   // The next transaction id to be assigned.
   std::uint64_t next_xid = 0;

@@ -269,8 +269,9 @@ StepResult run_batches(catalog::Job &job, bool is_sweep,
       // busy pace from the next batch on.
       waited_on_last_batch = static_cast<int>(batch.waiting_sessions);
       controller.halve();
-      pg::wait_for_latch(
-          std::max(1L, std::lround(core::contention_pause(seconds + rested) * 1000)));
+      const double pause =
+          std::max(core::contention_pause(seconds + rested), pace.least_pause_seconds);
+      pg::wait_for_latch(std::max(1L, std::lround(pause * 1000)));
     } else {
       // The rests the batch took inside count towards its pause.
       const double pause = core::pause_after_batch(seconds, rested, pace.rests.rest_ratio,

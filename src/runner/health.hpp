@@ -34,6 +34,10 @@ public:
   // back.
   bool hold_back(LastBatch &last, const std::optional<std::string> &pacing_reason);
 
+  // Another Throttle (a backfill step's own) may have written the column
+  // since: the next hold_back writes it whatever this one last wrote.
+  void forget_recorded() { recorded_ = false; }
+
 private:
   const catalog::Job &job_;
   std::optional<std::string> reason_;

@@ -40,6 +40,8 @@ private:
   core::LoadGauge gauge_;
   Clock::time_point sampled_at_;
   std::uint64_t next_xid_ = 0;
+  std::uint64_t colmig_xids_ = 0; // colmig's ids at the last sample
+  std::uint64_t own_batches_ = 0;
   std::optional<std::string> reason_;
   Clock::time_point reason_at_{};
 };

@@ -142,7 +142,9 @@ public:
       if (!throttle.hold_back(none, std::nullopt))
         return after_stop();
       const auto started = std::chrono::steady_clock::now();
-      if (run_step(job_, step, core::next_step(plan_, step)) == StepResult::stopped)
+      const StepResult result = run_step(job_, step, core::next_step(plan_, step));
+      throttle.forget_recorded();
+      if (result == StepResult::stopped)
         return after_stop();
       // One line a step: when the strong locks were taken is what a DBA
       // matches against the application's slow statements.

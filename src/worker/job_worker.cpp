@@ -117,5 +117,7 @@ void colmig_job_worker_main(Datum main_arg) {
   colmig::ipc::WorkerStart start{};
   memcpy(&start, MyBgworkerEntry->bgw_extra, sizeof(start));
   Oid database = DatumGetObjectId(main_arg);
+  // Its writes are colmig's, not the application's load.
+  colmig::ipc::count_worker_xids();
   colmig::worker::run_bgworker([&] { colmig::worker::job_worker_loop(database, start); });
 }

@@ -143,6 +143,40 @@ is(rested(@unsliced), 0,
 	'under load, with colmig.batch_slice = 0 a batch rests only after it');
 close_load(@load);
 
+# Two colmig jobs at once on a quiet database: neither is the other's load.
+$offset = -s $node->logfile;
+$node->safe_psql('postgres', q{
+CREATE TABLE other_orders AS SELECT * FROM orders;
+});
+my $first = start_job('together', '');
+my $second = $node->safe_psql('postgres', q{
+	SELECT colmig.add_column('other_orders', 'together', 'numeric',
+	                         backfill_expr => 'price * qty')});
+is($node->safe_psql('postgres', "SELECT colmig.wait($first) || colmig.wait($second)"),
+	'succeededsucceeded', 'two jobs at once succeeded');
+unlike(slurp_file($node->logfile, $offset), qr/paces itself/,
+	'two colmig jobs at once on a quiet database do not pace each other');
+
+# Under load, a later step that is not batches does not show the
+# backfill's load: throttled is NULL while add_not_null_check waits for a
+# lock held by another session.
+@load = open_load();
+$job = start_job('checked', ', not_null => true, batch_size => 200');
+$node->poll_query_until('postgres', qq{
+	SELECT phase = 'backfill' FROM colmig.progress WHERE job_id = $job});
+my $holder = $node->background_psql('postgres');
+$holder->query_safe('BEGIN; SELECT count(*) FROM orders');
+ok( $node->poll_query_until('postgres', qq{
+		SELECT lock_retries >= 2 AND phase NOT IN ('backfill', 'sweep')
+		  FROM colmig.progress WHERE job_id = $job}),
+	'the job waits for its lock in a step after the sweep');
+is($node->safe_psql('postgres', "SELECT throttled IS NULL FROM colmig.progress WHERE job_id = $job"),
+	't', 'throttled does not carry the backfill\'s load into a later step');
+$holder->quit;
+close_load(@load);
+is($node->safe_psql('postgres', "SELECT colmig.wait($job)"), 'succeeded',
+	'the job adding checked succeeded');
+
 # A session that waits on a batch's rows makes the job busy at once. The
 # first batch sleeps at row 300 after it has updated row 10; meanwhile an
 # application session updates row 10 and waits for the batch.
@@ -173,7 +207,7 @@ is($node->safe_psql('postgres',
 		'SELECT count(*) FROM waits WHERE total IS DISTINCT FROM price * qty'),
 	'0', 'every row of waits is filled');
 like(slurp_file($node->logfile, $offset),
-	qr/colmig: job $job paces itself: load: 1 session waited on a batch's rows/,
+	qr/colmig: job $job paces itself: load: 1 session waited on a batch/,
 	'a session waiting on a batch makes the job pace itself at once');
 
 $node->stop;
