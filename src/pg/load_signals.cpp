@@ -38,11 +38,11 @@ LoadReading read_load() {
           (proc->statusFlags & PROC_IS_AUTOVACUUM) != 0)
         continue;
       const std::uint32_t wait = proc->wait_event_info;
-      if (asleep(wait))
-        continue;
+      // A transaction that has written counts however it waits: it may
+      // hold rows a batch needs.
       const bool writing = TransactionIdIsValid(proc->xid);
-      const bool running =
-          TransactionIdIsValid(proc->xmin) && (wait & kWaitClassMask) != PG_WAIT_CLIENT;
+      const bool running = TransactionIdIsValid(proc->xmin) && !asleep(wait) &&
+                           (wait & kWaitClassMask) != PG_WAIT_CLIENT;
       if (writing || running)
         ++reading.active_sessions;
     }

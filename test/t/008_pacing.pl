@@ -89,6 +89,20 @@ unlike(slurp_file($node->logfile, $offset), qr/paces itself/,
 	'on a quiet database (one session asleep) the job does not pace itself');
 $node->safe_psql('postgres', q{
 	SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE wait_event = 'PgSleep'});
+
+# Asleep in a transaction that has written, it counts: it may hold rows.
+$sleeper->query_until(qr/sleeping/, q{\echo sleeping
+BEGIN; SELECT pg_catalog.txid_current(); SELECT pg_sleep(600);
+});
+$node->poll_query_until('postgres', q{
+	SELECT count(*) = 1 FROM pg_stat_activity WHERE wait_event = 'PgSleep'});
+$offset = -s $node->logfile;
+run_job('asleep_writing', '');
+like(slurp_file($node->logfile, $offset),
+	qr/paces itself: load: [\d.]+ sessions? in a transaction/,
+	'a session asleep in a transaction that has written is load');
+$node->safe_psql('postgres', q{
+	SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE wait_event = 'PgSleep'});
 $sleeper->quit;
 
 # Busy: batches rest inside, are smaller, and the job says why. A pause
