@@ -4,7 +4,7 @@
 
 MODULE_big = colmig
 EXTENSION = colmig
-DATA = src/sql/colmig--0.1.sql src/sql/colmig--0.1--0.2.sql
+DATA = src/sql/colmig--0.1.sql src/sql/colmig--0.1--0.2.sql src/sql/colmig--0.2--0.3.sql
 
 # One line per layer, lowest first (docs/development.md); a directory that
 # does not exist yet adds nothing.

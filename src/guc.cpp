@@ -1,3 +1,4 @@
+#include "core/page_ranges.hpp"
 #include "core/throttle.hpp"
 
 #include "guc.hpp"
@@ -34,6 +35,9 @@ bool wait_for_autovacuum = false;
 bool smooth_io = true;
 double batch_slice_ms = 1.0;
 char *run_window = nullptr;
+int parallel = 1;
+int max_parallel = 4;
+bool compact = true;
 
 namespace {
 bool check_run_window(char **value, void **, GucSource) {
@@ -163,6 +167,25 @@ void define_all() {
       "the write-back of the pages each batch adds, and compresses the batches' "
       "full-page images when wal_compression is off.",
       &smooth_io, smooth_io, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable(
+      "colmig.parallel",
+      "Workers a backfill uses when add_column() is not given parallel.",
+      "Each worker fills its own page range of the table; at most colmig.max_parallel "
+      "and what max_worker_processes leaves free.",
+      &parallel, parallel, 1, core::kMaxParallel, PGC_USERSET, 0, nullptr, nullptr,
+      nullptr);
+  DefineCustomIntVariable("colmig.max_parallel", "Most workers one backfill may use.",
+                          "A job that asks for more runs with this many, after a NOTICE.",
+                          &max_parallel, max_parallel, 1, core::kMaxParallel, PGC_SUSET,
+                          0, nullptr, nullptr, nullptr);
+  DefineCustomBoolVariable(
+      "colmig.compact",
+      "Fill rows in place so that a backfill does not leave the table twice its size.",
+      "Used when add_column() is not given compact. Each batch updates a row only where "
+      "its new version fits on the row's own page (a HOT update, no new index entry) "
+      "and visits its pages again once the old versions can be pruned; a page that "
+      "has no room moves a few rows out.",
+      &compact, compact, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomRealVariable(
       "colmig.batch_slice",
       "Longest stretch a batch computes before it rests while the database is busy "

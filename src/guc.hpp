@@ -32,6 +32,9 @@ extern bool wait_for_autovacuum;
 extern bool smooth_io;
 extern double batch_slice_ms;
 extern char *run_window;
+extern int parallel;
+extern int max_parallel;
+extern bool compact;
 
 void define_all();
 

@@ -3,12 +3,14 @@
 // and wakes the launcher once the caller commits.
 #include "core/evaluation_settings.hpp"
 #include "core/operations.hpp"
+#include "core/page_ranges.hpp"
 
 #include "api/catalog_access.hpp"
 #include "api/new_job.hpp"
 #include "api/validate.hpp"
 #include "catalog/claim.hpp"
 #include "catalog/dependencies.hpp"
+#include "guc.hpp"
 #include "ipc/shared_state.hpp"
 #include "pg/context_allocator.hpp"
 
@@ -44,6 +46,10 @@ struct Request {
   std::optional<std::int32_t> batch_size;
   bool fire_triggers = false;
   api::JobOptions options;
+  // Workers for the backfill and whether it fills rows in place, with the
+  // settings' defaults applied.
+  int parallel = 1;
+  bool compact = false;
 };
 
 Request read_arguments(FunctionCallInfo fcinfo) {
@@ -63,6 +69,8 @@ Request read_arguments(FunctionCallInfo fcinfo) {
     request.batch_size = PG_GETARG_INT32(6);
   request.options = api::read_job_options(fcinfo, 7);
   request.fire_triggers = PG_GETARG_BOOL(11);
+  request.parallel = PG_ARGISNULL(12) ? guc::parallel : PG_GETARG_INT32(12);
+  request.compact = PG_ARGISNULL(13) ? guc::compact : PG_GETARG_BOOL(13);
   return request;
 }
 
@@ -74,6 +82,9 @@ void check_arguments(const Request &request) {
     pg::raise("22023", "batch_size must be between 1 and " +
                            std::to_string(kLargestBatchSize) + ", not " +
                            std::to_string(*request.batch_size));
+  if (request.parallel < 1)
+    pg::raise("22023",
+              "parallel must be at least 1, not " + std::to_string(request.parallel));
   if (request.not_null && !request.default_expr && !request.backfill_expr)
     pg::raise("22023", "not_null needs default_expr or backfill_expr",
               "Existing rows would have no value for column \"" + request.column + "\".",
@@ -179,6 +190,48 @@ Analysis analyse(const Request &request, const api::TargetTable &table) {
   return analysis;
 }
 
+// More workers than colmig.max_parallel, or than max_worker_processes has
+// free now, is no error: the backfill runs with fewer (each worker takes
+// ranges until none is left), and the caller hears it here.
+int workers_to_ask_for(int requested) {
+  int parallel = requested;
+  if (parallel > guc::max_parallel) {
+    pg::call([&] {
+      ereport(
+          NOTICE,
+          (errmsg("parallel => %d is more than colmig.max_parallel (%d): the backfill "
+                  "uses at most %d workers",
+                  requested, guc::max_parallel, guc::max_parallel)));
+    });
+    parallel = guc::max_parallel;
+  }
+  if (parallel < 2)
+    return parallel;
+  // Background workers running now (each holds one of max_worker_processes):
+  // every process in pg_stat_activity that is none of PostgreSQL's own kinds.
+  pg::execute(R"sql(
+SELECT pg_catalog.current_setting('max_worker_processes')::int8 - count(*)
+  FROM pg_catalog.pg_stat_activity
+ WHERE backend_type NOT IN ('client backend', 'autovacuum launcher', 'autovacuum worker',
+                            'background writer', 'checkpointer', 'startup', 'walreceiver',
+                            'walsender', 'walwriter', 'archiver', 'logger',
+                            'standalone backend'))sql");
+  // The job's own worker needs a slot too, unless one runs already.
+  const int free_for_helpers = static_cast<int>(pg::get_int64(0, 0).value_or(0)) - 1;
+  const int now = core::workers_for_job(parallel, guc::max_parallel, free_for_helpers);
+  if (now < parallel)
+    pg::call([&] {
+      ereport(NOTICE,
+              (errmsg("only %d of the %d workers asked for can start now", now, parallel),
+               errdetail("max_worker_processes has %d background worker slots free.",
+                         std::max(0, free_for_helpers + 1)),
+               errhint("The backfill starts with the workers it can get and takes its "
+                       "ranges one after the other; raise max_worker_processes for "
+                       "more.")));
+    });
+  return parallel;
+}
+
 pg::Param optional_text(const std::optional<api::AnalysedExpression> &expr) {
   return expr ? pg::text_param(expr->node) : pg::null_param(TEXTOID);
 }
@@ -200,27 +253,35 @@ INSERT INTO colmig.jobs (relid, relation, column_name, column_type, default_expr
                          backfill_expr, default_node, fill_node, default_volatile,
                          not_null, batch_size, owner, throttle, fire_triggers,
                          window_start, window_end, start_at, settings,
-                         operation, target, plan)
+                         operation, target, plan, args)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
         make_time(($15 / 60)::int % 24, $15 % 60, 0),
         make_time(($16 / 60)::int % 24, $16 % 60, 0), $17,
-        $18, 'add_column', $3, $19)
+        $18, 'add_column', $3, $19,
+        pg_catalog.jsonb_build_object('parallel', $20::int, 'compact', $21::bool))
 RETURNING job_id)sql",
-      {pg::oid_param(table.relid), pg::text_param(table.qualified_name),
-       pg::text_param(request.column), pg::text_param(analysis.type.sql_name),
-       pg::text_param(request.default_expr), pg::text_param(request.backfill_expr),
+      {pg::oid_param(table.relid),
+       pg::text_param(table.qualified_name),
+       pg::text_param(request.column),
+       pg::text_param(analysis.type.sql_name),
+       pg::text_param(request.default_expr),
+       pg::text_param(request.backfill_expr),
        optional_text(analysis.default_value),
        fill ? pg::text_param(fill->node) : pg::null_param(TEXTOID),
        pg::bool_param(analysis.default_value && analysis.default_value->is_volatile),
        pg::bool_param(request.not_null),
        request.batch_size ? pg::int4_param(*request.batch_size) : pg::null_param(INT4OID),
-       pg::oid_param(owner), pg::bool_param(request.options.throttle),
-       pg::bool_param(request.fire_triggers), window(request.options.window_start),
+       pg::oid_param(owner),
+       pg::bool_param(request.options.throttle),
+       pg::bool_param(request.fire_triggers),
+       window(request.options.window_start),
        window(request.options.window_end),
        request.options.start_at ? pg::timestamptz_param(*request.options.start_at)
                                 : pg::null_param(TIMESTAMPTZOID),
        pg::text_array_param(settings.data(), settings.size()),
-       pg::text_array_param(plan.data(), plan.size())});
+       pg::text_array_param(plan.data(), plan.size()),
+       pg::int4_param(request.parallel),
+       pg::bool_param(request.compact)});
   return *pg::get_int64(0, 0);
 }
 
@@ -242,6 +303,8 @@ COLMIG_SQL_FUNCTION(colmig_add_column) {
     api::CatalogAccess catalog;
     catalog::require_current_extension();
     check_no_active_job(table, request.column);
+    if (analysis.needs_backfill)
+      request.parallel = workers_to_ask_for(request.parallel);
     if (const api::AnalysedExpression *fill = analysis.fill())
       check_reads_no_column_being_filled(table, fill->tree);
     job_id = insert_job(request, table, analysis, owner, settings);

@@ -1,6 +1,7 @@
 #include "catalog/job.hpp"
 #include "catalog/claim.hpp"
 #include "catalog/dependencies.hpp"
+#include "catalog/ranges.hpp"
 
 #include "pg/spi.hpp"
 
@@ -18,7 +19,8 @@ SELECT job_id, relid::int8, relation, column_name::text, column_attnum::int8,
        fill_trigger::int8, fill_trigger_xmin, sweep_filenode::int8,
        sweep_restarts::int8, cursor_page, end_page, rows_done,
        fill_error_count, settings, operation, target, args::text, plan,
-       constraint_oids::int8[], (args ->> 'ref_relid')::int8
+       constraint_oids::int8[], (args ->> 'ref_relid')::int8,
+       coalesce((args ->> 'parallel')::int8, 1), coalesce((args ->> 'compact')::bool, false)
   FROM colmig.jobs WHERE job_id = $1)sql";
 
 // The job table's writes are few and fixed: their plans are kept.
@@ -99,6 +101,8 @@ std::optional<Job> load_job(std::int64_t job_id) {
   for (std::int64_t oid : pg::get_int64_list<kMaxJobConstraints>(0, 34))
     job.constraint_oids.push_back(static_cast<Oid>(oid));
   job.referenced_relid = static_cast<Oid>(pg::get_int64(0, 35).value_or(0));
+  job.parallel = int_at(36);
+  job.compact = *pg::get_bool(0, 37);
   return job;
 }
 
@@ -135,16 +139,17 @@ std::optional<core::JobState> load_state(std::int64_t job_id) {
   return core::parse_job_state(*pg::get_text(0, 0));
 }
 
-core::JobState state_for_step(std::int64_t job_id) {
+core::JobState state_for_step(std::int64_t job_id, std::optional<int> range_no) {
   pg::execute_kept("SELECT state FROM colmig.jobs WHERE job_id = $1",
                    {pg::int8_param(job_id)});
   if (pg::result_rows() == 0)
     pg::raise("42704", "colmig job " + std::to_string(job_id) + " no longer exists");
   auto state =
       core::parse_job_state(*pg::get_text(0, 0)).value_or(core::JobState::failed);
-  if (!claim_held(job_id))
+  if (range_no ? !range_claim_held(job_id, *range_no) : !claim_held(job_id))
     pg::raise("55000",
-              "this worker lost its claim on colmig job " + std::to_string(job_id),
+              "this worker lost its claim on colmig job " + std::to_string(job_id) +
+                  (range_no ? " (range " + std::to_string(*range_no) + ")" : ""),
               "The job's own SQL released the advisory lock that marks it as running.");
   return state;
 }
@@ -236,6 +241,9 @@ void begin_sweep(std::int64_t job_id, const SweepBaseline &baseline,
   const auto optional_int8 = [](const std::optional<std::int64_t> &value) {
     return value ? pg::int8_param(*value) : pg::null_param(INT8OID);
   };
+  // A parallel backfill ends here too when a batch of it finds the table
+  // rewritten and the sweep begins again.
+  end_ranges(job_id);
   update_running(R"sql(
 UPDATE colmig.jobs
    SET phase = 'sweep', cursor_page = 0, end_page = $4, sweep_filenode = $2,

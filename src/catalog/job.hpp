@@ -56,6 +56,10 @@ struct Job {
   std::optional<std::int32_t> batch_size;
   bool throttle = true;
   bool fire_triggers = false;
+  // The backfill's workers (ranges) and whether it fills rows in place
+  // (pg/row_fill.hpp); jobs made before 0.3 have one and do not.
+  int parallel = 1;
+  bool compact = false;
   // The job's own run window in minutes since midnight, or none.
   std::optional<int> window_start_minute;
   std::optional<int> window_end_minute;
@@ -99,8 +103,9 @@ std::optional<core::JobState> load_state(std::int64_t job_id);
 // the job is still running when it ends (every write below that moves a
 // running job on is conditional on it, see JobStopped).
 // Raises when this worker no longer holds the job's claim (the job's own
-// SQL could have released it with pg_advisory_unlock_all()).
-core::JobState state_for_step(std::int64_t job_id);
+// SQL could have released it with pg_advisory_unlock_all()), or, for a
+// batch of a parallel backfill, the claim of its range (catalog/ranges.hpp).
+core::JobState state_for_step(std::int64_t job_id, std::optional<int> range_no = {});
 
 // Thrown by the writes that move a running job on when the job is no
 // longer running (paused or cancelled while its step or batch ran): the

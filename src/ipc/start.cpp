@@ -1,5 +1,9 @@
 #include "ipc/start.hpp"
 
+extern "C" {
+#include "miscadmin.h"
+}
+
 namespace colmig::ipc {
 
 namespace {
@@ -30,6 +34,22 @@ bool start_job_worker(Oid database, const WorkerStart &start,
   memcpy(worker.bgw_extra, &start, sizeof(start));
   worker.bgw_notify_pid = start.slot >= 0 ? MyProcPid : 0;
   return RegisterDynamicBackgroundWorker(&worker, handle);
+}
+
+bool start_range_worker(std::int64_t job_id) {
+  BackgroundWorker worker;
+  fill_common(worker);
+  // One that dies leaves its range to the job's other workers.
+  worker.bgw_restart_time = BGW_NEVER_RESTART;
+  snprintf(worker.bgw_function_name, BGW_MAXLEN, "colmig_range_worker_main");
+  snprintf(worker.bgw_name, BGW_MAXLEN, "colmig range worker for job %ld",
+           static_cast<long>(job_id));
+  snprintf(worker.bgw_type, BGW_MAXLEN, "colmig worker");
+  worker.bgw_main_arg = ObjectIdGetDatum(MyDatabaseId);
+  const WorkerStart start{-1, job_id};
+  memcpy(worker.bgw_extra, &start, sizeof(start));
+  BackgroundWorkerHandle *handle = nullptr;
+  return RegisterDynamicBackgroundWorker(&worker, &handle);
 }
 
 void register_launcher_worker() {

@@ -22,6 +22,11 @@ struct WorkerStart {
 bool start_job_worker(Oid database, const WorkerStart &start,
                       BackgroundWorkerHandle **handle);
 
+// Starts a range worker for job `job_id` of the current database: it fills
+// free page ranges of the job's parallel backfill (runner/parallel_backfill.hpp)
+// and exits. False when no background worker slot was free.
+bool start_range_worker(std::int64_t job_id);
+
 // Registers the launcher at server start; only from _PG_init while
 // shared_preload_libraries is being processed.
 void register_launcher_worker();

@@ -2,6 +2,7 @@
 
 #include "pg/fill_expression.hpp"
 #include "pg/guard.hpp"
+#include "pg/page_room.hpp"
 #include "pg/pacing.hpp"
 
 #include <chrono>
@@ -40,6 +41,7 @@ struct Batch {
   TupleTableSlot *new_row;
   TupleTableSlot *locked_row;   // with BEFORE triggers only
   TupleTableSlot *refilled_row; // with fire_triggers only
+  PageRoom room;                // in_place only
   Snapshot snapshot;
   bool with_triggers;   // any trigger fires (AFTER ones are queued)
   bool before_triggers; // BEFORE row triggers fire: rows are locked first
@@ -199,7 +201,8 @@ void build_new_row(Batch &batch, AttrNumber attnum, Datum value) {
   ExecStoreVirtualTuple(new_row);
 }
 
-enum class RowOutcome { filled, skipped_locked, skipped_by_trigger, passed };
+// deferred: in_place, no room on its page yet (pg/page_room.hpp).
+enum class RowOutcome { filled, skipped_locked, skipped_by_trigger, passed, deferred };
 
 // With triggers the row is locked first, as logical replication does
 // before it fires them: a BEFORE trigger must find the row as it is.
@@ -259,12 +262,17 @@ RowOutcome fill_row(Batch &batch, const FillRequest &request) {
   (void)slot_getattr(batch.old_row, request.attnum, &is_null);
   if (!is_null)
     return RowOutcome::passed;
+  if (request.in_place && page_is_full(batch.room, batch.old_row))
+    return RowOutcome::deferred;
   ExprContext *econtext = GetPerTupleExprContext(estate);
   econtext->ecxt_scantuple = batch.old_row;
   Datum value = ExecEvalExprSwitchContext(batch.expression, econtext, &is_null);
   if (is_null)
     return RowOutcome::passed; // the expression says NULL: nothing to fill
   build_new_row(batch, request.attnum, value);
+  // Before any trigger fires: a row left for later has not been touched.
+  if (request.in_place && !room_for_row(batch.room, batch.old_row, batch.new_row))
+    return RowOutcome::deferred;
   ItemPointerData tid = batch.old_row->tts_tid;
   TupleTableSlot *new_row = batch.new_row;
   if (batch.before_triggers) {
@@ -359,6 +367,10 @@ FillResult fill_page_range_c(const FillRequest &request, BlockNumber first,
       break;
     case RowOutcome::skipped_by_trigger:
       ++result.skipped_by_trigger;
+      break;
+    case RowOutcome::deferred:
+      if (result.deferred++ == 0)
+        result.first_deferred_page = row_page;
       break;
     case RowOutcome::passed:
       break;

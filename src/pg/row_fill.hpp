@@ -42,6 +42,9 @@ struct FillRequest {
   // The batch holds the rows it updated locked until it commits: past this
   // many seconds it stops at the next page (0: never).
   double budget_seconds;
+  // Fill a row only where its new version fits on its page, leave the
+  // others for the next batch (pg/page_room.hpp).
+  bool in_place;
 };
 
 struct FillResult {
@@ -56,6 +59,10 @@ struct FillResult {
   // the range is not.
   bool stopped_early = false;
   BlockNumber next_page = 0;
+  // in_place: rows left NULL for want of room on their page, and the first
+  // page that has one (the pages before it are done).
+  std::uint64_t deferred = 0;
+  BlockNumber first_deferred_page = InvalidBlockNumber;
 };
 
 // Pages [first, end). Raises 42P01 when the table is gone, 42703 when the

@@ -12,6 +12,7 @@
 #include "pg/spi.hpp"
 #include "pg/transaction.hpp"
 #include "pg/wal.hpp"
+#include "catalog/ranges.hpp"
 #include "pg/writeback.hpp"
 #include "runner/as_job_owner.hpp"
 #include "runner/health.hpp"
@@ -71,6 +72,9 @@ struct BatchOutcome {
   pg::FillResult filled{};
   std::int64_t wal_bytes = 0;
   std::int64_t waiting_sessions = 0;
+  // Where the cursor goes: past every page done. The batch scanned up to
+  // range.end; it stopped early, or left rows waiting for room before it.
+  std::uint64_t done_to = 0;
 };
 
 pg::FillRequest fill_request(const catalog::Job &job, bool is_sweep) {
@@ -89,17 +93,20 @@ pg::FillRequest fill_request(const catalog::Job &job, bool is_sweep) {
   // Three targets: the batch's rests included, as docs/configuration.md
   // says a batch holds its row locks at most.
   request.budget_seconds = 3 * guc::batch_target_ms / 1000.0;
+  // The sweep fills the few rows left as they come.
+  request.in_place = job.compact && !is_sweep;
   return request;
 }
 
 } // namespace
 
-StepResult run_batches(catalog::Job &job, bool is_sweep,
+StepResult run_batches(catalog::Job &job, bool is_sweep, BatchSpan span,
                        const std::function<void()> &finish) {
   const std::string lock_timeout = std::to_string(guc::lock_timeout_ms) + "ms";
-  const std::string activity = "colmig: job " + std::to_string(job.id) + " " +
-                               (is_sweep ? "sweep" : "backfill") + " batch on " +
-                               job.relation;
+  const std::string activity =
+      "colmig: job " + std::to_string(job.id) + " " + (is_sweep ? "sweep" : "backfill") +
+      " batch on " + job.relation +
+      (span.range_no ? " (range " + std::to_string(*span.range_no) + ")" : "");
   const core::ProofPoint point =
       is_sweep ? core::ProofPoint::sweep : core::ProofPoint::backfill;
 
@@ -140,10 +147,10 @@ StepResult run_batches(catalog::Job &job, bool is_sweep,
     // Under load the batch rests inside (pg/pacing.hpp); at full speed it
     // runs through.
     const pg::Pacing pacing(pace.rests.slice_seconds, pace.rests.rest_ratio);
-    const auto end_page = static_cast<std::uint64_t>(job.end_page.value_or(0));
+    const auto end_page = static_cast<std::uint64_t>(span.end_page);
     try {
       pg::in_transaction(activity.c_str(), [&] {
-        if (catalog::state_for_step(job.id) != core::JobState::running) {
+        if (catalog::state_for_step(job.id, span.range_no) != core::JobState::running) {
           batch.stopped = true;
           return;
         }
@@ -158,7 +165,7 @@ StepResult run_batches(catalog::Job &job, bool is_sweep,
         // Rest points between the batch's own steps too: together they
         // are a few milliseconds of work (pg/pacing.hpp).
         pg::rest_if_due();
-        batch.range = sizer.next(static_cast<std::uint64_t>(job.cursor_page), end_page);
+        batch.range = sizer.next(static_cast<std::uint64_t>(span.cursor_page), end_page);
         if (batch.range.first >= batch.range.end) {
           finish();
           batch.finished = true;
@@ -193,15 +200,22 @@ StepResult run_batches(catalog::Job &job, bool is_sweep,
         // A batch that ran out of time covered only its first pages.
         if (batch.filled.stopped_early)
           batch.range.end = batch.filled.next_page;
+        batch.done_to = batch.range.end;
+        if (batch.filled.deferred > 0)
+          batch.done_to =
+              std::min<std::uint64_t>(batch.done_to, batch.filled.first_deferred_page);
         if (growth)
           growth->start();
         batch.wal_bytes = pg::wal_insert_position() - wal_before;
         pg::rest_if_due();
         batch.waiting_sessions = pg::sessions_waiting_on_us(job.relid);
         pg::rest_if_due();
-        catalog::advance_cursor(job.id, static_cast<std::int64_t>(batch.range.end),
-                                static_cast<std::int64_t>(batch.filled.filled),
-                                controller.rows());
+        const auto done_to = static_cast<std::int64_t>(batch.done_to);
+        const auto filled = static_cast<std::int64_t>(batch.filled.filled);
+        if (span.range_no)
+          catalog::advance_range(job.id, *span.range_no, done_to, filled);
+        else
+          catalog::advance_cursor(job.id, done_to, filled, controller.rows());
       });
     } catch (const catalog::JobStopped &) {
       return StepResult::stopped;
@@ -246,8 +260,11 @@ StepResult run_batches(catalog::Job &job, bool is_sweep,
     const double seconds = std::max(
         0.0, std::chrono::duration<double>(Clock::now() - started).count() - rested);
     const std::uint64_t pages = batch.range.end - batch.range.first;
-    job.cursor_page = static_cast<std::int64_t>(batch.range.end);
-    job.rows_done += static_cast<std::int64_t>(batch.filled.filled);
+    span.cursor_page = static_cast<std::int64_t>(batch.done_to);
+    if (!span.range_no) {
+      job.cursor_page = span.cursor_page;
+      job.rows_done += static_cast<std::int64_t>(batch.filled.filled);
+    }
     // The controller works in rows the batch covered (filled or not), the
     // sizer maps rows to pages with what it learned of the table.
     controller.record(static_cast<std::int64_t>(pages * sizer.rows_per_page()), seconds);
@@ -256,12 +273,13 @@ StepResult run_batches(catalog::Job &job, bool is_sweep,
     last_wal_bytes = batch.wal_bytes;
     elog(DEBUG1,
          "colmig: job %ld batch pages %lu-%lu: %lu rows in %.1f ms (and %.1f ms of "
-         "rests), %lu locked rows skipped, %ld WAL bytes; load %.2f (%.1f sessions, "
-         "%.0f writes/s)",
+         "rests), %lu locked rows skipped, %lu left for room, %ld WAL bytes; load %.2f "
+         "(%.1f sessions, %.0f writes/s)",
          static_cast<long>(job.id), static_cast<unsigned long>(batch.range.first),
          static_cast<unsigned long>(batch.range.end),
          static_cast<unsigned long>(batch.filled.filled), seconds * 1000.0,
          rested * 1000.0, static_cast<unsigned long>(batch.filled.skipped_locked),
+         static_cast<unsigned long>(batch.filled.deferred),
          static_cast<long>(batch.wal_bytes), load.gauge().level(),
          load.gauge().sessions(), load.gauge().xids_per_second());
     if (batch.waiting_sessions > 0) {

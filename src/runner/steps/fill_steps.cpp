@@ -8,6 +8,7 @@
 #include "pg/fill_trigger_catalog.hpp"
 #include "pg/guard.hpp"
 #include "runner/backfill.hpp"
+#include "runner/parallel_backfill.hpp"
 #include "runner/job_table.hpp"
 #include "runner/locked_step.hpp"
 #include "runner/proof.hpp"
@@ -17,11 +18,14 @@ namespace colmig::runner {
 StepResult backfill(catalog::Job &job, NextStep) {
   // Its last batch begins the sweep, with the baseline of the sweep's
   // proof taken in the same transaction.
-  return run_batches(job, false, [&] { begin_sweep(job, observe(job), false); });
+  if (job.parallel > 1)
+    return run_parallel_backfill(job);
+  return run_batches(job, false, BatchSpan::of_job(job),
+                     [&] { begin_sweep(job, observe(job), false); });
 }
 
 StepResult sweep(catalog::Job &job, NextStep next) {
-  return run_batches(job, true, [&] { complete(job, next); });
+  return run_batches(job, true, BatchSpan::of_job(job), [&] { complete(job, next); });
 }
 
 StepResult verify(catalog::Job &job, NextStep next) {

@@ -1,0 +1,43 @@
+// Compact backfills (colmig.compact): a row is filled where its new version
+// fits on the row's own page, so that PostgreSQL writes it there (a HOT
+// update: no new index entry, and the old version's space comes back when
+// the page is pruned). A row that does not fit waits: the batch leaves it
+// NULL and the next batch visits its page again, after the page was pruned
+// of the versions this batch left dead (heapam prunes a nearly full page
+// when a scan reads it). A page that fits few rows in a batch moves a few
+// of its rows to another page, as an UPDATE would move them all: a filled
+// row is wider, so some must leave, and every batch fills something on
+// every page it visits.
+//
+// Plain functions for row_fill.cpp: they run inside its pg::call.
+#pragma once
+
+#include "pg/postgres.hpp"
+
+extern "C" {
+#include "executor/tuptable.h"
+#include "storage/block.h"
+}
+
+namespace colmig::pg {
+
+struct PageRoom {
+  BlockNumber page = InvalidBlockNumber;
+  int fitted = 0;    // rows of this page filled in place by this batch
+  int moved = 0;     // rows of this page this batch let move
+  int may_move = 0;  // how many it may move, while few fit
+  bool full = false; // a row was left for room: so are the page's next ones
+};
+
+// The row in `old_row` is on a page this batch found full: it waits too,
+// without its new version being computed.
+inline bool page_is_full(const PageRoom &room, TupleTableSlot *old_row) {
+  return room.full && ItemPointerGetBlockNumber(&old_row->tts_tid) == room.page;
+}
+
+// Whether the row in `old_row` (a slot of the scan, on a pinned buffer) is
+// filled now with `new_row` as its new version. Counts what it allows in
+// `room`, which starts afresh when the row is on another page.
+bool room_for_row(PageRoom &room, TupleTableSlot *old_row, TupleTableSlot *new_row);
+
+} // namespace colmig::pg
