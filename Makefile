@@ -26,7 +26,7 @@ SHLIB_LINK = -lstdc++
 # Every test runs against a throwaway instance that preloads colmig.
 TEMP_CONFIG = $(abspath test/colmig.conf)
 REGRESS = setup add_column_errors add_column_fast add_column_backfill expressions identity \
-          proof app_writes job_control progress security drop constraints indexes \
+          proof app_writes job_control progress security drop constraints indexes parallel \
           operation_control
 REGRESS_OPTS = --temp-instance=$(abspath tmp_check_regress) \
                --temp-config=$(TEMP_CONFIG) --load-extension=colmig

@@ -209,7 +209,9 @@ SELECT colmig.add_column('rules', 'x', 'int', backfill_expr => 'gate(v)',
 SELECT wait_until('SELECT worker_at_gate()');
 ALTER TABLE rules ADD CONSTRAINT small_x CHECK (x < 1000) NOT VALID;
 SELECT pg_advisory_unlock(4242);
-SELECT try(format('SELECT colmig.wait(%s)', :job_checked));
+-- Which row breaks it first depends on where the jobs before left each
+-- row on its pages (a compact job moves some): the values are masked.
+SELECT regexp_replace(try(format('SELECT colmig.wait(%s)', :job_checked)), '\(([0-9]+, )*[0-9]+\)', '(N)', 'g');
 SELECT pg_advisory_lock(4242);
 SELECT colmig.add_column('rules', 'y', 'int',
                          backfill_expr => 'gate(CASE WHEN id > 1000 THEN 1 ELSE id END)',
@@ -226,7 +228,7 @@ SELECT colmig.add_column('rules', 'z', 'int', backfill_expr => 'gate(v)',
 SELECT wait_until('SELECT worker_at_gate()');
 ALTER TABLE rules ADD CONSTRAINT z_allowed FOREIGN KEY (z) REFERENCES allowed NOT VALID;
 SELECT pg_advisory_unlock(4242);
-SELECT try(format('SELECT colmig.wait(%s)', :job_fk));
+SELECT regexp_replace(try(format('SELECT colmig.wait(%s)', :job_fk)), '\(([0-9]+, )*[0-9]+\)', '(N)', 'g');
 DROP TABLE rules, allowed;
 
 -- 6. No writing session decides what the owner's code resolves or how it

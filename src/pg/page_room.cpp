@@ -43,9 +43,10 @@ Size new_version_size(TupleTableSlot *row) {
 
 } // namespace
 
-bool room_for_row(PageRoom &room, TupleTableSlot *old_row, TupleTableSlot *new_row) {
+RoomVerdict room_for_row(PageRoom &room, TupleTableSlot *old_row,
+                         TupleTableSlot *new_row) {
   if (!TTS_IS_BUFFERTUPLE(old_row))
-    return true; // not a heap page: nothing to keep small
+    return RoomVerdict::fits; // not a heap page: nothing to keep small
   const Buffer buffer = reinterpret_cast<BufferHeapTupleTableSlot *>(old_row)->buffer;
   const BlockNumber page = ItemPointerGetBlockNumber(&old_row->tts_tid);
   LockBuffer(buffer, BUFFER_LOCK_SHARE);
@@ -58,16 +59,19 @@ bool room_for_row(PageRoom &room, TupleTableSlot *old_row, TupleTableSlot *new_r
     room.page = page;
     room.may_move = 1 + line_pointers / kRowsPerMove;
   }
-  if (new_version_size(new_row) <= free_space) {
-    ++room.fitted;
-    return true;
-  }
-  if (room.fitted <= kFewFitted && room.moved < room.may_move) {
-    ++room.moved;
-    return true;
-  }
+  if (new_version_size(new_row) <= free_space)
+    return RoomVerdict::fits;
+  if (room.fitted <= kFewFitted && room.moved < room.may_move)
+    return RoomVerdict::moves;
   room.full = true;
-  return false;
+  return RoomVerdict::waits;
+}
+
+void count_written(PageRoom &room, RoomVerdict verdict) {
+  if (verdict == RoomVerdict::fits)
+    ++room.fitted;
+  else if (verdict == RoomVerdict::moves)
+    ++room.moved;
 }
 
 } // namespace colmig::pg

@@ -35,9 +35,17 @@ inline bool page_is_full(const PageRoom &room, TupleTableSlot *old_row) {
   return room.full && ItemPointerGetBlockNumber(&old_row->tts_tid) == room.page;
 }
 
+enum class RoomVerdict { fits, moves, waits };
+
 // Whether the row in `old_row` (a slot of the scan, on a pinned buffer) is
-// filled now with `new_row` as its new version. Counts what it allows in
-// `room`, which starts afresh when the row is on another page.
-bool room_for_row(PageRoom &room, TupleTableSlot *old_row, TupleTableSlot *new_row);
+// filled now with `new_row` as its new version: it fits on its page, it
+// may move, or it waits. `room` starts afresh when the row is on another
+// page.
+RoomVerdict room_for_row(PageRoom &room, TupleTableSlot *old_row,
+                         TupleTableSlot *new_row);
+
+// The row was written (a trigger may still have kept it from being, or
+// someone else changed it first): only rows written count.
+void count_written(PageRoom &room, RoomVerdict verdict);
 
 } // namespace colmig::pg

@@ -258,12 +258,15 @@ RowOutcome fill_row(Batch &batch, const FillRequest &request) {
   Relation rel = batch.rel;
   EState *estate = batch.estate;
   ResultRelInfo *target = batch.target;
+  // The rest of a page found full waits with it, unread: the page is not
+  // done (its first waiting row said so), and reading its rows again and
+  // again, batch after batch, would be most of a compact backfill's time.
+  if (request.in_place && page_is_full(batch.room, batch.old_row))
+    return RowOutcome::passed;
   bool is_null = false;
   (void)slot_getattr(batch.old_row, request.attnum, &is_null);
   if (!is_null)
     return RowOutcome::passed;
-  if (request.in_place && page_is_full(batch.room, batch.old_row))
-    return RowOutcome::deferred;
   ExprContext *econtext = GetPerTupleExprContext(estate);
   econtext->ecxt_scantuple = batch.old_row;
   Datum value = ExecEvalExprSwitchContext(batch.expression, econtext, &is_null);
@@ -271,7 +274,10 @@ RowOutcome fill_row(Batch &batch, const FillRequest &request) {
     return RowOutcome::passed; // the expression says NULL: nothing to fill
   build_new_row(batch, request.attnum, value);
   // Before any trigger fires: a row left for later has not been touched.
-  if (request.in_place && !room_for_row(batch.room, batch.old_row, batch.new_row))
+  const RoomVerdict room = request.in_place
+                               ? room_for_row(batch.room, batch.old_row, batch.new_row)
+                               : RoomVerdict::fits;
+  if (room == RoomVerdict::waits)
     return RowOutcome::deferred;
   ItemPointerData tid = batch.old_row->tts_tid;
   TupleTableSlot *new_row = batch.new_row;
@@ -317,6 +323,8 @@ RowOutcome fill_row(Batch &batch, const FillRequest &request) {
     ExecARUpdateTriggers(estate, target, nullptr, nullptr, &tid, nullptr, new_row,
                          recheck, nullptr, false);
   list_free(recheck);
+  if (request.in_place)
+    count_written(batch.room, room);
   return RowOutcome::filled;
 }
 
