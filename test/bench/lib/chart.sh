@@ -76,3 +76,48 @@ chart() {
   if [ -z "${COLMIG_BENCH_KEEP:-}" ]; then rm -f "$OUT/series/$scenario-r$round"-*.tx; fi
   echo "   $png"
 }
+
+# growth_chart: one PNG, $OUT/growth.png: for each scenario and method the
+# median over the rounds of the filled table's heap and indexes after the
+# method, as multiples of their size before (enriched.tsv, heap_x and
+# index_x), as clustered bars; 1 = no growth.
+growth_chart() {
+  local png=$OUT/growth.png gp=$OUT/series/growth.gp data=$OUT/series/growth.dat
+  mkdir -p "$OUT/series"
+  awk -F '\t' -v OFS='\t' '
+    function median(list,   n, v, i, j, t) {
+      n = split(list, v, " ")
+      for (i = 2; i <= n; i++) { t = v[i] + 0; for (j = i - 1; j >= 1 && v[j] + 0 > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
+      return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+    }
+    $4 == "baseline" || $29 == "-" { next }
+    {
+      g = $1 ": " $5
+      if (!(g in heap)) order[++n] = g
+      heap[g] = heap[g] " " $29
+      index_[g] = index_[g] " " $30
+    }
+    END { for (k = 1; k <= n; k++) print "\"" order[k] "\"", median(heap[order[k]]), median(index_[order[k]]) }
+  ' "$bench_dir/enriched.tsv" >"$data"
+  [ -s "$data" ] || return 0
+  {
+    echo "set terminal pngcairo size 1400,$((30 * $(wc -l <"$data") + 360)) font 'sans,9'"
+    echo "set output '$png'"
+    echo "set termoption noenhanced"
+    echo "set title \"The filled table after each method: heap and indexes as multiples of their size before (median over the rounds; 1 = no growth)\" font ',11'"
+    echo "set style data histogram"
+    echo "set style histogram clustered gap 1"
+    echo "set style fill solid 0.8 border -1"
+    echo "set boxwidth 0.9"
+    echo "set yrange [0:*]"
+    echo "set grid ytics lc rgb '#dddddd'"
+    echo "set xtics rotate by -30 left"
+    echo "set bmargin 12"
+    echo "set ylabel 'size after / size before'"
+    echo "set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb '#555555'"
+    echo "plot '$data' using 2:xtic(1) title 'heap' lc rgb '#c05050', '' using 3 title 'indexes' lc rgb '#5070c0'"
+  } >"$gp"
+  gnuplot "$gp" 2>"$OUT/series/growth.gnuplot.err" ||
+    { cat "$OUT/series/growth.gnuplot.err" >&2; return 1; }
+  echo "   $png"
+}

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# The tables and the six ways to give one of them a new column filled for
+# The tables and the eight ways to give one of them a new column filled for
 # every row. What a scenario fills is its target (set_target): a table,
 # its key column, the new column, its type and the expression that fills
 # it; every method, the reset between them, the size figures and the
@@ -10,11 +10,12 @@
 # leaves a note on what it did in $bench_dir/steps; the caller times it.
 # Needs JOB_TIMEOUT.
 
-all_methods=(single procedure pgroll strong unthrottled colmig)
+all_methods=(single procedure pgroll strong unthrottled colmig parallel loose)
 declare -A method_label=([baseline]='baseline (no migration)' [single]='single UPDATE'
   [procedure]='procedure, COMMIT per 10k' [pgroll]='pgroll-like 1k batches'
   [strong]='strong_migrations-like 10k + 10 ms' [unthrottled]='colmig throttle => false'
-  [colmig]='colmig default')
+  [colmig]='colmig default' [parallel]='colmig throttle => false, parallel => 2'
+  [loose]='colmig throttle => false, compact => false')
 
 # The target: table, key column, new column, its type, the fill
 # expression, the table's rows (counted when set), and how the check
@@ -206,5 +207,15 @@ method_unthrottled() {
 }
 method_colmig() {
   colmig_job ''
+  colmig_note
+}
+# 7. and 8.: two workers on page ranges; and without compact (each row's
+# new version wherever an UPDATE would put it), to show what compact saves.
+method_parallel() {
+  colmig_job ', throttle => false, parallel => 2'
+  colmig_note
+}
+method_loose() {
+  colmig_job ', throttle => false, compact => false'
   colmig_note
 }

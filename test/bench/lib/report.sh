@@ -7,7 +7,7 @@
 # columns of results.csv).
 csv_columns=(scenario round position method label rows seconds rows_per_s time_x_single wal_bytes
   table_bytes index_bytes job_seconds offered_tps transactions transactions_ended tps p50_ms p99_ms
-  max_ms stall_seconds errors baseline_tps baseline_p99_ms tps_x p99_x notes target)
+  max_ms stall_seconds errors baseline_tps baseline_p99_ms tps_x p99_x notes target heap_x index_x)
 enrich() {
   awk -F '\t' -v OFS='\t' '
     function ratio(a, b, d) {
@@ -29,7 +29,8 @@ enrich() {
       bp = method && (key in ref_p99) ? ref_p99[key] : "-"
       notes = $21
       print $1, $2, $3, $4, $5, $6, $7, rps, tx, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-            $18, $19, $20, bt, bp, ratio($15, bt, 2), ratio($17, bp, 2), notes, $22
+            $18, $19, $20, bt, bp, ratio($15, bt, 2), ratio($17, bp, 2), notes, $22,
+            method ? ratio($9, $23, 2) : "-", method ? ratio($10, $24, 2) : "-"
     }' "$bench_dir/raw.tsv" "$bench_dir/raw.tsv" >"$bench_dir/enriched.tsv"
 }
 
@@ -86,12 +87,13 @@ tables() {
       for (c = 1; c <= NF; c++) val[g, count[g], c] = $c
     }
     END {
-      print "| scenario | method | rows | time s | rows/s | time x single | WAL MB | heap MB | indexes MB |"
-      print "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+      print "| scenario | method | rows | time s | rows/s | time x single | WAL MB | heap MB | heap x | indexes MB | indexes x |"
+      print "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
       for (k = 1; k <= groups; k++) {
         g = order[k]
-        printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", scen[g], label[g], same(g, 6), cell(g, 7, 2),
-               cell(g, 8, 0), cell(g, 9, 2), mb(g, 10), mb(g, 11), mb(g, 12)
+        printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", scen[g], label[g], same(g, 6),
+               cell(g, 7, 2), cell(g, 8, 0), cell(g, 9, 2), mb(g, 10), mb(g, 11), cell(g, 29, 2), mb(g, 12),
+               cell(g, 30, 2)
       }
       if (load_scenarios == "") exit
       print ""

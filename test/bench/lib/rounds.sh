@@ -5,6 +5,7 @@
 #   scenario round position method label rows seconds wal_bytes
 #   table_bytes index_bytes job_seconds offered_tps transactions ended tps
 #   p50_ms p99_ms max_ms stall_seconds errors notes target
+#   table_bytes_before index_bytes_before
 # ("-" where a figure does not apply; rows, sizes and target are those of
 # the scenario's target, methods.sh), and "ref" lines: the baseline a
 # round is compared with. $bench_dir/windows.tsv lists the windows of the
@@ -41,7 +42,8 @@ workload_figures() {
 # polling too).
 run_method() {
   local scenario=$1 method=$2 round=$3 position=$4 window=$1-r$3-$2 lsn from to secs wrong sizes stale
-  local -a size wf=(- - - - - - - -)
+  local -a size before wf=(- - - - - - - -)
+  read -r -a before <<<"$(sql -F ' ' -c "SELECT pg_table_size('$tgt_table'), pg_indexes_size('$tgt_table')")"
   sql -c CHECKPOINT
   if [ "$scenario" != quiet ]; then start_workload "$scenario" "$window"; fi
   lsn=$(sql -c 'SELECT pg_current_wal_lsn()')
@@ -65,9 +67,10 @@ run_method() {
     echo "; $stale rows no longer $tgt_expr (the workload changed them after they were filled)" >>"$bench_dir/steps"
   fi
   secs=$(ratio 3 $((to - from)) 1000000)
-  printf '   %-36s %8s s %9s rows/s, WAL %s MB, heap %s MB, indexes %s MB\n' "${method_label[$method]}" \
-    "$secs" "$(ratio 0 "$tgt_rows" "$secs")" "$(ratio 1 "${size[0]}" 1048576)" \
-    "$(ratio 1 "${size[1]}" 1048576)" "$(ratio 1 "${size[2]}" 1048576)"
+  printf '   %-36s %8s s %9s rows/s, WAL %s MB, heap %s MB (%sx), indexes %s MB (%sx)\n' \
+    "${method_label[$method]}" "$secs" "$(ratio 0 "$tgt_rows" "$secs")" "$(ratio 1 "${size[0]}" 1048576)" \
+    "$(ratio 1 "${size[1]}" 1048576)" "$(ratio 2 "${size[1]}" "${before[0]}")" \
+    "$(ratio 1 "${size[2]}" 1048576)" "$(ratio 2 "${size[2]}" "${before[1]}")"
   if [ "$scenario" != quiet ]; then
     workload_figures "$bench_dir/windows/$window" "$from" "$to"
     printf '%s\t' "$scenario" "$round" "$method" "$bench_dir/windows/$window" "$from" >>"$bench_dir/windows.tsv"
@@ -76,7 +79,7 @@ run_method() {
   echo "        $(tr -d '\n' <"$bench_dir/steps")"
   raw_line "$scenario" "$round" "$position" "$method" "${method_label[$method]}" "$tgt_rows" "$secs" \
     "${size[@]}" "$job_seconds" "${workload_rate[$scenario]:--}" "${wf[@]}" "$(tr -d '\n' <"$bench_dir/steps")" \
-    "$(target_text)"
+    "$(target_text)" "${before[@]}"
   reset_target
 }
 
