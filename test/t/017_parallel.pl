@@ -56,12 +56,19 @@ sub backfilling_with {
 		"job $job to run with $workers workers");
 }
 
-sub range_worker_pid {
+# The pid of the worker filling range 1, caught in one of its batches.
+sub range_worker_in_batch {
 	my ($job) = @_;
-	return $node->safe_psql('postgres', qq{
-		SELECT pid FROM pg_stat_activity
-		 WHERE backend_type = 'colmig worker' AND query LIKE 'colmig: job $job backfill batch%(range 1)'
-		 LIMIT 1});
+	my $pid = '';
+	until ($pid ne '') {
+		poll(qq{SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'colmig worker'
+		         AND query LIKE 'colmig: job $job backfill batch%(range 1)'}, 'range 1 in a batch');
+		$pid = $node->safe_psql('postgres', qq{
+			SELECT pid FROM pg_stat_activity
+			 WHERE backend_type = 'colmig worker'
+			   AND query LIKE 'colmig: job $job backfill batch%(range 1)' LIMIT 1});
+	}
+	return $pid;
 }
 
 sub succeeds_right {
@@ -111,10 +118,7 @@ sub succeeds_right {
 	my $table = new_table();
 	my $job = start_job($table, 2);
 	backfilling_with($job, 2);
-	my $pid = '';
-	poll(qq{SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'colmig worker'
-	         AND query LIKE 'colmig: job $job backfill batch%(range 1)'}, 'range 1 in a batch')
-		until ($pid = range_worker_pid($job)) ne '';
+	my $pid = range_worker_in_batch($job);
 	$node->safe_psql('postgres', "SELECT pg_terminate_backend($pid)");
 	succeeds_right($job, $table, 'range worker terminated');
 	is($node->safe_psql('postgres', "SELECT rows_done FROM colmig.jobs WHERE job_id = $job"),
@@ -127,10 +131,7 @@ sub succeeds_right {
 	my $table = new_table();
 	my $job = start_job($table, 2);
 	backfilling_with($job, 2);
-	my $pid = '';
-	poll(qq{SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'colmig worker'
-	         AND query LIKE 'colmig: job $job backfill batch%(range 1)'}, 'range 1 in a batch')
-		until ($pid = range_worker_pid($job)) ne '';
+	my $pid = range_worker_in_batch($job);
 	kill 'KILL', $pid;
 	succeeds_right($job, $table, 'range worker killed');
 }
