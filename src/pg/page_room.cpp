@@ -4,6 +4,7 @@ extern "C" {
 #include "access/htup_details.h"
 #include "storage/bufmgr.h"
 #include "storage/bufpage.h"
+#include "utils/snapmgr.h"
 }
 
 namespace colmig::pg {
@@ -41,6 +42,11 @@ Size new_version_size(TupleTableSlot *row) {
                   heap_compute_data_size(desc, row->tts_values, row->tts_isnull));
 }
 
+RoomVerdict waits(PageRoom &room) {
+  room.full = true;
+  return RoomVerdict::waits;
+}
+
 } // namespace
 
 RoomVerdict room_for_row(PageRoom &room, TupleTableSlot *old_row,
@@ -53,18 +59,29 @@ RoomVerdict room_for_row(PageRoom &room, TupleTableSlot *old_row,
   const Page contents = BufferGetPage(buffer);
   const Size free_space = PageGetHeapFreeSpace(contents);
   const OffsetNumber line_pointers = PageGetMaxOffsetNumber(contents);
+  const TransactionId prune_xid = reinterpret_cast<PageHeader>(contents)->pd_prune_xid;
   LockBuffer(buffer, BUFFER_LOCK_UNLOCK);
   if (page != room.page) {
-    room = PageRoom{};
+    // The scan pruned the page as it read it: what is left dead is kept
+    // for an older snapshot.
     room.page = page;
+    room.fitted = 0;
+    room.moved = 0;
+    room.full = false;
+    room.held = TransactionIdIsValid(prune_xid) && room.horizon != nullptr &&
+                !GlobalVisTestIsRemovableXid(room.horizon, prune_xid);
+    room.held_pages += room.held ? 1 : 0;
     room.may_move = 1 + line_pointers / kRowsPerMove;
   }
   if (new_version_size(new_row) <= free_space)
     return RoomVerdict::fits;
+  // Pruning cannot make room while the old snapshot lasts: once the
+  // batches have waited for it long enough, rows move as for an UPDATE.
+  if (room.held)
+    return room.move_while_held ? RoomVerdict::moves : waits(room);
   if (room.fitted <= kFewFitted && room.moved < room.may_move)
     return RoomVerdict::moves;
-  room.full = true;
-  return RoomVerdict::waits;
+  return waits(room);
 }
 
 void count_written(PageRoom &room, RoomVerdict verdict) {

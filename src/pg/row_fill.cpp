@@ -340,6 +340,9 @@ FillResult fill_page_range_c(const FillRequest &request, BlockNumber first,
     return result;
   }
   begin_batch(batch, request);
+  batch.room = PageRoom{};
+  batch.room.horizon = GlobalVisTestFor(batch.rel);
+  batch.room.move_while_held = request.move_while_held;
   ItemPointerData lowest;
   ItemPointerData highest;
   ItemPointerSet(&lowest, first, FirstOffsetNumber);
@@ -385,6 +388,7 @@ FillResult fill_page_range_c(const FillRequest &request, BlockNumber first,
     }
   }
   table_endscan(scan);
+  result.held_pages = batch.room.held_pages;
   end_batch(batch);
   table_close(batch.rel, NoLock);
   return result;

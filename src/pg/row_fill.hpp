@@ -45,6 +45,9 @@ struct FillRequest {
   // Fill a row only where its new version fits on its page, leave the
   // others for the next batch (pg/page_room.hpp).
   bool in_place;
+  // in_place: rows may move also from pages whose dead versions an old
+  // snapshot keeps (the batches have waited for it long enough).
+  bool move_while_held;
 };
 
 struct FillResult {
@@ -63,6 +66,9 @@ struct FillResult {
   // page that has one (the pages before it are done).
   std::uint64_t deferred = 0;
   BlockNumber first_deferred_page = InvalidBlockNumber;
+  // in_place: pages whose dead versions an old snapshot kept from being
+  // pruned (pg/page_room.hpp).
+  std::uint64_t held_pages = 0;
 };
 
 // Pages [first, end). Raises 42P01 when the table is gone, 42703 when the

@@ -37,6 +37,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+constexpr std::chrono::seconds kHeldPatience{1};
+
 double rows_per_page_estimate(Oid relid) {
   pg::execute("SELECT (CASE WHEN relpages > 0 AND reltuples > 0 "
               "THEN reltuples / relpages ELSE 0 END)::float8 "
@@ -127,6 +129,11 @@ StepResult run_batches(catalog::Job &job, bool is_sweep, BatchSpan span,
 
   std::int64_t last_wal_bytes = 0;
   int waited_on_last_batch = 0;
+  // A compact batch leaves rows waiting on pages an old snapshot keeps
+  // from being pruned; once the batches have found such pages for
+  // kHeldPatience, rows move from them rather than wait, until a batch
+  // finds none.
+  auto held_since = Clock::now();
   for (int conflicts = 0, timeouts = 0;;) {
     const core::Pace pace = load.next(waited_on_last_batch);
     waited_on_last_batch = 0;
@@ -182,9 +189,11 @@ StepResult run_batches(catalog::Job &job, bool is_sweep, BatchSpan span,
         {
           pg::StatementTimeout timeout(guc::batch_statement_timeout_ms);
           AsJobOwner owner(job, SearchPath::creators);
-          batch.filled = pg::fill_page_range(fill_request(job, is_sweep),
-                                             static_cast<BlockNumber>(batch.range.first),
-                                             static_cast<BlockNumber>(batch.range.end));
+          pg::FillRequest request = fill_request(job, is_sweep);
+          request.move_while_held = Clock::now() - held_since > kHeldPatience;
+          batch.filled =
+              pg::fill_page_range(request, static_cast<BlockNumber>(batch.range.first),
+                                  static_cast<BlockNumber>(batch.range.end));
         }
         if (is_sweep && batch.filled.skipped_by_trigger > 0)
           pg::raise("55000",
@@ -260,6 +269,8 @@ StepResult run_batches(catalog::Job &job, bool is_sweep, BatchSpan span,
     const double seconds = std::max(
         0.0, std::chrono::duration<double>(Clock::now() - started).count() - rested);
     const std::uint64_t pages = batch.range.end - batch.range.first;
+    if (batch.filled.held_pages == 0)
+      held_since = Clock::now();
     span.cursor_page = static_cast<std::int64_t>(batch.done_to);
     if (!span.range_no) {
       job.cursor_page = span.cursor_page;

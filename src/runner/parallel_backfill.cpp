@@ -92,9 +92,9 @@ StepResult run_parallel_backfill(catalog::Job &job) {
   catalog::JobRanges ranges;
   pg::in_transaction("colmig: planning ranges", [&] {
     ranges = catalog::begin_ranges(
-        job.id, core::plan_page_ranges(
-                    static_cast<std::uint64_t>(std::max<std::int64_t>(0, *job.end_page)),
-                    job.parallel));
+        job.id, core::plan_page_ranges(static_cast<std::uint64_t>(std::max<std::int64_t>(
+                                           0, job.end_page.value_or(0))),
+                                       job.parallel));
   });
   const auto undone = static_cast<int>(
       std::count_if(ranges.begin(), ranges.end(),
