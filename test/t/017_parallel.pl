@@ -161,7 +161,30 @@ sub succeeds_right {
 	succeeds_right($job, $table, 'paused and resumed');
 }
 
-# 6. More workers than slots: max_worker_processes = 4 holds the colmig
+# 6. Compact while a snapshot older than the batches lasts: nothing can be
+# pruned, so after a second of waiting the rows move as for an UPDATE; the
+# job ends right, and the table grew as an UPDATE makes it grow.
+{
+	my $table = new_table();
+	my $before = $node->safe_psql('postgres', "SELECT pg_relation_size('$table')");
+	my $old = $node->background_psql('postgres');
+	$old->query_safe('BEGIN ISOLATION LEVEL REPEATABLE READ');
+	$old->query_safe('SELECT count(*) FROM pg_class');
+	my $job = $node->safe_psql('postgres', qq{
+		SELECT colmig.add_column('$table', 'total', 'numeric', backfill_expr => 'price * qty',
+		                         compact => true)});
+	poll(qq{SELECT state = 'succeeded' FROM colmig.jobs WHERE job_id = $job},
+		"job $job to succeed under an old snapshot");
+	is($node->safe_psql('postgres',
+		"SELECT count(*) FROM $table WHERE total IS DISTINCT FROM price * qty"),
+		'0', 'compact under an old snapshot: every row right');
+	ok($node->safe_psql('postgres', "SELECT pg_relation_size('$table')") > 1.5 * $before,
+		'compact under an old snapshot: the rows moved as for an UPDATE');
+	$old->query_safe('COMMIT');
+	$old->quit;
+}
+
+# 7. More workers than slots: max_worker_processes = 4 holds the colmig
 # launcher and the logical replication launcher, the job's worker, and one
 # range worker.
 {
