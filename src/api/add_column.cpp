@@ -69,8 +69,13 @@ Request read_arguments(FunctionCallInfo fcinfo) {
     request.batch_size = PG_GETARG_INT32(6);
   request.options = api::read_job_options(fcinfo, 7);
   request.fire_triggers = PG_GETARG_BOOL(11);
-  request.parallel = PG_ARGISNULL(12) ? guc::parallel : PG_GETARG_INT32(12);
-  request.compact = PG_ARGISNULL(13) ? guc::compact : PG_GETARG_BOOL(13);
+  // The SQL function of 0.2 has twelve arguments: until ALTER EXTENSION
+  // UPDATE, the caller hears so (55000) rather than about garbage.
+  const bool has_new_arguments = PG_NARGS() >= 14;
+  request.parallel =
+      has_new_arguments && !PG_ARGISNULL(12) ? PG_GETARG_INT32(12) : guc::parallel;
+  request.compact =
+      has_new_arguments && !PG_ARGISNULL(13) ? PG_GETARG_BOOL(13) : guc::compact;
   return request;
 }
 

@@ -280,7 +280,11 @@ void record_lock_retry(std::int64_t job_id, const std::string &error) {
 }
 
 void set_throttled(std::int64_t job_id, const std::optional<std::string> &reason) {
-  update("UPDATE colmig.jobs SET throttled = $2, updated_at = now() WHERE job_id = $1",
+  // Not while another worker's batch holds the row (a parallel backfill's
+  // batches read it FOR SHARE): the note waits for no batch, and no batch
+  // sees a colmig worker waiting on it as the application's contention.
+  update("UPDATE colmig.jobs SET throttled = $2, updated_at = now() WHERE job_id = "
+         "(SELECT job_id FROM colmig.jobs WHERE job_id = $1 FOR UPDATE SKIP LOCKED)",
          {pg::int8_param(job_id), pg::text_param(reason)});
 }
 

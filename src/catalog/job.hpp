@@ -150,6 +150,7 @@ void advance_cursor(std::int64_t job_id, std::int64_t cursor_page,
                     std::int64_t rows_added, std::int64_t batch_rows);
 void record_lock_retry(std::int64_t job_id, const std::string &error);
 // Why the worker holds back now (shown in colmig.progress), or nothing.
+// Skipped while another transaction holds the job's row.
 void set_throttled(std::int64_t job_id, const std::optional<std::string> &reason);
 // The running job's worker lets it go until its run window opens: that
 // worker did not die with it, so the take-up counts no attempt.

@@ -105,9 +105,10 @@ bool range_claim_held(std::int64_t job_id, int range_no) {
 
 void advance_range(std::int64_t job_id, int range_no, std::int64_t cursor_page,
                    std::int64_t rows_added) {
-  // FOR SHARE: the workers of one job do not wait for each other, and a
+  // FOR SHARE: the workers of one job do not wait for each other; a
   // pause() or cancel() that committed after this batch's snapshot is seen
-  // (the row is read again in its newest version).
+  // (the row is read again in its newest version), and one in flight
+  // waits for this batch to commit, so it cannot commit before it.
   if (pg::execute_kept(
           "SELECT 1 FROM colmig.jobs WHERE job_id = $1 AND state = 'running' "
           "FOR SHARE",

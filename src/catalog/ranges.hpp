@@ -44,8 +44,10 @@ bool range_claim_held(std::int64_t job_id, int range_no);
 
 // In a batch's transaction, after its rows: the range's new cursor and the
 // rows the batch filled. Throws JobStopped when the job is no longer
-// running; waits for a pause() or cancel() in flight (the job's row FOR
-// SHARE), so nothing commits after one that the caller saw commit.
+// running, also when a pause() or cancel() committed after the batch
+// began (the job's row is read FOR SHARE, in its newest version; one in
+// flight waits for the batch), so nothing commits after one that the
+// caller saw commit; and when the range is gone (the sweep began).
 void advance_range(std::int64_t job_id, int range_no, std::int64_t cursor_page,
                    std::int64_t rows_added);
 

@@ -3,6 +3,7 @@
 #include "runner/parallel_backfill.hpp"
 
 #include "catalog/claim.hpp"
+#include "guc.hpp"
 #include "catalog/ranges.hpp"
 #include "ipc/start.hpp"
 #include "pg/latch.hpp"
@@ -99,7 +100,9 @@ StepResult run_parallel_backfill(catalog::Job &job) {
   const auto undone = static_cast<int>(
       std::count_if(ranges.begin(), ranges.end(),
                     [](const catalog::JobRange &r) { return !r.done(); }));
-  const int wanted = std::min(job.parallel, undone) - 1;
+  // colmig.max_parallel as it is now: it may have been lowered since the
+  // job was made.
+  const int wanted = std::min({job.parallel, guc::max_parallel, undone}) - 1;
   if (wanted > 0) {
     const int started = start_range_workers(job.id, wanted);
     if (started < wanted)
@@ -125,9 +128,13 @@ StepResult run_parallel_backfill(catalog::Job &job) {
       if (job.phase != core::to_string(core::StepKind::backfill))
         return StepResult::done;
       if (result == StepResult::stopped) {
-        // Stopped by the job's state, or because the sweep began in
-        // another worker's batch: the next look tells which.
-        continue;
+        // Paused or cancelled, out of its run window (the job stays
+        // running, and its worker is given back until the window opens),
+        // or the sweep began in another worker's batch.
+        reload(job);
+        return job.phase == core::to_string(core::StepKind::backfill)
+                   ? StepResult::stopped
+                   : StepResult::done;
       }
       pg::in_transaction("colmig: range done",
                          [&] { catalog::note_range_progress(job.id); });

@@ -71,17 +71,13 @@ SELECT j.job_id,
                THEN round(100.0 * j.cursor_page
                           / greatest(1, pg_catalog.cardinality(j.constraint_oids)), 1)
            WHEN j.end_page IS NULL THEN 0.0
-           WHEN j.phase = 'backfill' AND j.end_page > 0
-               THEN round(100.0 * least(b.pages_done, j.end_page) / j.end_page, 1)
-           WHEN j.phase = 'backfill' THEN 0.0
+           WHEN j.phase = 'backfill' THEN round((100.0 * d.done)::numeric, 1)
            ELSE 100.0
        END AS percent,
        CASE
-           WHEN j.phase = 'backfill' AND j.state = 'running'
-                AND b.pages_done > 0 AND j.end_page > b.pages_done
+           WHEN j.phase = 'backfill' AND j.state = 'running' AND d.done > 0 AND d.done < 1
                THEN pg_catalog.date_trunc('second',
-                    (pg_catalog.now() - j.backfill_started_at)
-                    * ((j.end_page - b.pages_done)::float8 / b.pages_done))
+                    (pg_catalog.now() - j.backfill_started_at) * ((1 - d.done) / d.done))
        END AS eta,
        j.rows_done + b.range_rows AS rows_done,
        j.rows_total,
@@ -125,6 +121,14 @@ SELECT j.job_id,
                   AND rl.classid = (j.job_id % 4294967296)::oid
                   AND rl.objsubid = 4)::int AS range_workers
          FROM colmig.job_ranges r WHERE r.job_id = j.job_id) b
+  -- How far the backfill is: the share of its pages passed, or, where
+  -- more (a compact backfill's cursor passes a page only once every row
+  -- there is filled), of the rows estimated, below 1 until it ends.
+ CROSS JOIN LATERAL (
+       SELECT coalesce(greatest(
+                  least(b.pages_done, j.end_page)::float8 / nullif(j.end_page, 0),
+                  least((j.rows_done + b.range_rows)::float8 / nullif(j.rows_total, 0), 0.999)),
+              0) AS done) d
   LEFT JOIN pg_catalog.pg_locks l
          ON l.locktype = 'advisory' AND l.granted
         AND l.database = (SELECT oid FROM pg_catalog.pg_database

@@ -161,7 +161,35 @@ sub succeeds_right {
 	succeeds_right($job, $table, 'paused and resumed');
 }
 
-# 6. Compact while a snapshot older than the batches lasts: nothing can be
+# 6. The run window closes mid-backfill: every worker stops and the job
+# keeps none (it stays running); when the window opens again it goes on
+# with its workers and ends right.
+{
+	my $table = new_table();
+	my $job = start_job($table, 2);
+	backfilling_with($job, 2);
+	my ($h, $m) = split /:/, $node->safe_psql('postgres',
+		"SELECT to_char(localtime + interval '3 hours', 'HH24:MI')");
+	my $end = sprintf('%02d:%s', ($h + 1) % 24, $m);
+	$node->safe_psql('postgres', "ALTER SYSTEM SET colmig.run_window = '$h:$m-$end'");
+	$node->safe_psql('postgres', 'SELECT pg_reload_conf()');
+	poll(qq{SELECT workers = 0 AND worker_pid IS NULL AND state = 'running'
+	          AND throttled LIKE 'outside run window%' FROM colmig.progress WHERE job_id = $job},
+		'every worker of the job to stop outside its window');
+	my $commits = $node->safe_psql('postgres',
+		"SELECT n_tup_upd FROM pg_stat_user_tables WHERE relid = 'colmig.jobs'::regclass");
+	sleep 2;
+	$node->safe_psql('postgres', 'SELECT pg_stat_clear_snapshot()');
+	my $later = $node->safe_psql('postgres',
+		"SELECT n_tup_upd FROM pg_stat_user_tables WHERE relid = 'colmig.jobs'::regclass");
+	ok($later - $commits < 20, "outside its window the job writes (almost) nothing ($commits -> $later)");
+	$node->safe_psql('postgres', 'ALTER SYSTEM RESET colmig.run_window');
+	$node->safe_psql('postgres', 'SELECT pg_reload_conf()');
+	backfilling_with($job, 2);
+	succeeds_right($job, $table, 'run window closed and opened');
+}
+
+# 7. Compact while a snapshot older than the batches lasts: nothing can be
 # pruned, so after a second of waiting the rows move as for an UPDATE; the
 # job ends right, and the table grew as an UPDATE makes it grow.
 {
@@ -184,7 +212,7 @@ sub succeeds_right {
 	$old->quit;
 }
 
-# 7. More workers than slots: max_worker_processes = 4 holds the colmig
+# 8. More workers than slots: max_worker_processes = 4 holds the colmig
 # launcher and the logical replication launcher, the job's worker, and one
 # range worker.
 {
