@@ -260,6 +260,9 @@ StepResult run_batches(catalog::Job &job, bool is_sweep, BatchSpan span,
     if (batch.restarted) {
       if (!is_sweep)
         return StepResult::done; // the sweep was begun instead of the backfill
+      // From page 0 of the table as it is now (begin_sweep moved the job's
+      // cursor and end page).
+      span = BatchSpan::of_job(job);
       continue;
     }
 
