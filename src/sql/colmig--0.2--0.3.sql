@@ -121,13 +121,16 @@ SELECT j.job_id,
                   AND rl.classid = (j.job_id % 4294967296)::oid
                   AND rl.objsubid = 4)::int AS range_workers
          FROM colmig.job_ranges r WHERE r.job_id = j.job_id) b
-  -- How far the backfill is: the share of its pages passed, or, where
-  -- more (a compact backfill's cursor passes a page only once every row
-  -- there is filled), of the rows estimated, below 1 until it ends.
+  -- How far the backfill is: the share of its pages passed; for a
+  -- compact backfill (whose cursor passes a page only once every row there
+  -- is filled) the share of the rows estimated where that is more, below 1
+  -- until it ends.
  CROSS JOIN LATERAL (
        SELECT coalesce(greatest(
                   least(b.pages_done, j.end_page)::float8 / nullif(j.end_page, 0),
-                  least((j.rows_done + b.range_rows)::float8 / nullif(j.rows_total, 0), 0.999)),
+                  CASE WHEN (j.args ->> 'compact')::boolean
+                       THEN least((j.rows_done + b.range_rows)::float8
+                                  / nullif(j.rows_total, 0), 0.999) END),
               0) AS done) d
   LEFT JOIN pg_catalog.pg_locks l
          ON l.locktype = 'advisory' AND l.granted

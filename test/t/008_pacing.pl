@@ -27,11 +27,13 @@ CREATE TABLE orders (id bigint PRIMARY KEY, price numeric NOT NULL, qty int NOT 
 INSERT INTO orders SELECT g, g * 1.5, g % 7 + 1 FROM generate_series(1, 100000) g;
 });
 
+# Not compact: the batches' rows are compared, and a compact batch fills
+# only the rows that fit on their pages (docs/add_column.md).
 sub start_job {
 	my ($column, $extra) = @_;
 	return $node->safe_psql('postgres', qq{
 		SELECT colmig.add_column('orders', '$column', 'numeric',
-		                         backfill_expr => 'price * qty'$extra)});
+		                         backfill_expr => 'price * qty', compact => false$extra)});
 }
 
 # finish_job <job> <column> <log offset>: waits for the job, checks its
@@ -208,7 +210,7 @@ $offset = -s $node->logfile;
 $job = $node->safe_psql('postgres', q{
 	SELECT colmig.add_column('waits', 'total', 'numeric',
 	                         backfill_expr => 'price * qty * slow_at(id, 300)',
-	                         batch_size => 1000)});
+	                         batch_size => 1000, compact => false)});
 $node->poll_query_until('postgres', q{
 	SELECT count(*) = 1 FROM pg_stat_activity
 	 WHERE backend_type = 'colmig worker' AND wait_event = 'PgSleep'});

@@ -98,7 +98,7 @@ is($node->safe_psql('postgres', "SELECT colmig.wait($done, '60s')"),
 my $paused = $node->safe_psql('postgres', q{
 	SELECT colmig.add_column('t1', 'total', 'numeric',
 	       backfill_expr => 'CASE WHEN id <= 1000 THEN price * qty ELSE gate(4241, price * qty) END',
-	       batch_size => 100)});
+	       batch_size => 100, compact => false)});
 poll("SELECT lock_retries > 0 FROM colmig.jobs WHERE job_id = $paused",
 	"job $paused to wait at its gate");
 $node->safe_psql('postgres', "SELECT colmig.pause($paused)");
