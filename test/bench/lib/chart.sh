@@ -113,6 +113,7 @@ growth_chart() {
     echo "set grid ytics lc rgb '#dddddd'"
     echo "set xtics rotate by -30 left"
     echo "set bmargin 12"
+    echo "set rmargin 14"
     echo "set ylabel 'size after / size before'"
     echo "set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb '#555555'"
     echo "plot '$data' using 2:xtic(1) title 'heap' lc rgb '#c05050', '' using 3 title 'indexes' lc rgb '#5070c0'"
