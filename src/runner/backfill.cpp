@@ -4,6 +4,7 @@
 
 #include "runner/backfill.hpp"
 
+#include "catalog/ranges.hpp"
 #include "guc.hpp"
 #include "pg/latch.hpp"
 #include "pg/load_signals.hpp"
@@ -12,7 +13,6 @@
 #include "pg/spi.hpp"
 #include "pg/transaction.hpp"
 #include "pg/wal.hpp"
-#include "catalog/ranges.hpp"
 #include "pg/writeback.hpp"
 #include "runner/as_job_owner.hpp"
 #include "runner/health.hpp"
