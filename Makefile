@@ -4,7 +4,8 @@
 
 MODULE_big = colmig
 EXTENSION = colmig
-DATA = src/sql/colmig--0.1.sql src/sql/colmig--0.1--0.2.sql src/sql/colmig--0.2--0.3.sql
+DATA = src/sql/colmig--0.1.sql src/sql/colmig--0.1--0.2.sql src/sql/colmig--0.2--0.3.sql \
+       src/sql/colmig--0.3--0.4.sql
 
 # One line per layer, lowest first (docs/development.md); a directory that
 # does not exist yet adds nothing.
@@ -13,6 +14,7 @@ SRCS = $(sort $(wildcard src/*.cpp \
                          src/pg/*.cpp \
                          src/catalog/*.cpp \
                          src/ipc/*.cpp \
+                         src/guard/*.cpp \
                          src/api/*.cpp \
                          src/runner/*.cpp src/runner/steps/*.cpp \
                          src/worker/*.cpp))

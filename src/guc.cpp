@@ -38,8 +38,17 @@ char *run_window = nullptr;
 int parallel = 1;
 int max_parallel = 4;
 bool compact = true;
+int guard = kGuardOff;
+int guard_min_rows = 10000;
 
 namespace {
+const struct config_enum_entry kGuardModes[] = {
+    {"off", kGuardOff, false},
+    {"warn", kGuardWarn, false},
+    {"block", kGuardBlock, false},
+    {nullptr, 0, false},
+};
+
 bool check_run_window(char **value, void **, GucSource) {
   // A check hook is called from C: nothing may throw out of it.
   bool valid = false;
@@ -203,6 +212,16 @@ void define_all() {
       "colmig.run_window", "Daily window in which jobs work, e.g. 01:00-05:00.",
       "Empty: any time. A job's window_start/window_end override it.", &run_window, "",
       PGC_SUSET, 0, check_run_window, nullptr, nullptr);
+  DefineCustomEnumVariable(
+      "colmig.guard", "What colmig does with a DDL statement that would block the table.",
+      "off: nothing; warn: a WARNING, and the statement runs; block: an ERROR whose HINT "
+      "is the colmig call that does the same online (docs/guard.md).",
+      &guard, guard, kGuardModes, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable(
+      "colmig.guard_min_rows",
+      "Estimated rows from which the guard's size rules apply to a table.", nullptr,
+      &guard_min_rows, guard_min_rows, 0, INT_MAX, PGC_USERSET, 0, nullptr, nullptr,
+      nullptr);
   MarkGUCPrefixReserved("colmig");
 }
 

@@ -35,6 +35,10 @@ extern char *run_window;
 extern int parallel;
 extern int max_parallel;
 extern bool compact;
+// colmig.guard: what the guard does with a dangerous DDL statement.
+enum GuardMode { kGuardOff, kGuardWarn, kGuardBlock };
+extern int guard;
+extern int guard_min_rows;
 
 void define_all();
 

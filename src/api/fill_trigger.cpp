@@ -29,6 +29,7 @@
 
 #include "api/catalog_access.hpp"
 #include "catalog/fill_errors.hpp"
+#include "ipc/shared_state.hpp"
 #include "pg/fill_expression.hpp"
 #include "pg/fill_trigger_catalog.hpp"
 #include "pg/guard.hpp"
@@ -326,6 +327,8 @@ Datum fill_column_c(FunctionCallInfo fcinfo) {
   HeapTuple filled = fill_or_leave(entry, data, row, &error_message);
   if (error_message != nullptr)
     leave_unfilled(data, error_message);
+  else if (!is_update)
+    colmig::ipc::note_insert_fill(RelationGetRelid(data->tg_relation), attnum);
   return PointerGetDatum(filled);
 }
 

@@ -74,20 +74,4 @@ std::optional<StepKind> parse_step_kind(std::string_view text) {
   return value_in(kStepNames, text);
 }
 
-const char *to_string(LockMode mode) {
-  switch (mode) {
-  case LockMode::access_share:
-    return "ACCESS SHARE";
-  case LockMode::row_exclusive:
-    return "ROW EXCLUSIVE";
-  case LockMode::share_update_exclusive:
-    return "SHARE UPDATE EXCLUSIVE";
-  case LockMode::share_row_exclusive:
-    return "SHARE ROW EXCLUSIVE";
-  case LockMode::access_exclusive:
-    return "ACCESS EXCLUSIVE";
-  }
-  return "unknown";
-}
-
 } // namespace colmig::core

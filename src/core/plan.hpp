@@ -5,6 +5,7 @@
 // can be quoted. A plan is stored with its job as the names of its steps.
 #pragma once
 #include "core/cpp_only.hpp"
+#include "core/lock_mode.hpp"
 
 #include <boost/container/static_vector.hpp>
 #include <optional>
@@ -32,14 +33,6 @@ enum class StepKind {
 
 inline constexpr std::size_t kStepKinds = 15;
 
-enum class LockMode {
-  access_share,
-  row_exclusive,
-  share_update_exclusive,
-  share_row_exclusive,
-  access_exclusive
-};
-
 struct Step {
   StepKind kind;
   LockMode lock;
@@ -63,7 +56,6 @@ std::optional<StepKind> next_step(const Plan &plan, StepKind current);
 
 const char *to_string(StepKind kind);
 std::optional<StepKind> parse_step_kind(std::string_view text);
-const char *to_string(LockMode mode);
 
 // A stored plan back from the names of its steps: nothing when a name is
 // unknown, the list is empty or too long.

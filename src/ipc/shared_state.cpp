@@ -9,6 +9,7 @@ extern "C" {
 #include "port/atomics.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
+#include "utils/timestamp.h"
 }
 
 namespace colmig::ipc {
@@ -26,8 +27,20 @@ struct Wakeup {
   TimestampTz at;
 };
 
+// An application INSERT that left a column out and had it filled by a
+// colmig fill trigger: the latest one per column (the guard's
+// fill_trigger_reliance rule).
+struct InsertFill {
+  Oid database; // InvalidOid: free
+  Oid relid;
+  AttrNumber attnum;
+  TimestampTz at;
+};
+constexpr int kMaxInsertFills = 64;
+
 struct SharedState {
   slock_t mutex;
+  InsertFill insert_fills[kMaxInsertFills];
   Latch *launcher_latch;
   int pending_count;
   Oid pending[kMaxSlots];
@@ -107,6 +120,45 @@ void install_shmem_hooks() {
 }
 
 bool shared_state_available() { return shared != nullptr; }
+
+void note_insert_fill(Oid relid, AttrNumber attnum) {
+  if (shared == nullptr)
+    return;
+  // One note a second per column is plenty: every insert passes here.
+  static Oid last_relid = InvalidOid;
+  static AttrNumber last_attnum = 0;
+  static TimestampTz last_at = 0;
+  const TimestampTz now = GetCurrentTimestamp();
+  if (relid == last_relid && attnum == last_attnum && now - last_at < USECS_PER_SEC)
+    return;
+  last_relid = relid;
+  last_attnum = attnum;
+  last_at = now;
+  SpinLockAcquire(&shared->mutex);
+  InsertFill *entry = &shared->insert_fills[0];
+  for (InsertFill &fill : shared->insert_fills) {
+    if (fill.database == MyDatabaseId && fill.relid == relid && fill.attnum == attnum) {
+      entry = &fill;
+      break;
+    }
+    if (fill.at < entry->at)
+      entry = &fill; // the oldest (or a free one) makes room
+  }
+  *entry = InsertFill{MyDatabaseId, relid, attnum, now};
+  SpinLockRelease(&shared->mutex);
+}
+
+std::optional<TimestampTz> last_insert_fill(Oid relid, AttrNumber attnum) {
+  if (shared == nullptr)
+    return std::nullopt;
+  std::optional<TimestampTz> at;
+  SpinLockAcquire(&shared->mutex);
+  for (const InsertFill &fill : shared->insert_fills)
+    if (fill.database == MyDatabaseId && fill.relid == relid && fill.attnum == attnum)
+      at = fill.at;
+  SpinLockRelease(&shared->mutex);
+  return at;
+}
 
 void register_commit_callback() { RegisterXactCallback(on_transaction_end, nullptr); }
 

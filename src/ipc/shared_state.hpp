@@ -43,6 +43,13 @@ void register_commit_callback();
 void count_worker_xids();
 std::optional<std::uint64_t> worker_xids();
 
+// The fill trigger notes an INSERT whose column `attnum` of `relid` it
+// filled (at most once a second per backend and column); the guard asks
+// when that last happened, before a SET NOT NULL of the column. Nothing
+// when colmig is not preloaded.
+void note_insert_fill(Oid relid, AttrNumber attnum);
+std::optional<TimestampTz> last_insert_fill(Oid relid, AttrNumber attnum);
+
 // Launcher side.
 void register_launcher();                      // sets the latch to wake
 int take_pending_databases(Oid *out, int max); // drains the queue

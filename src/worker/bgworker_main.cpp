@@ -1,5 +1,6 @@
 #include "worker/bgworker_main.hpp"
 
+#include "guard/ddl_guard.hpp"
 #include "pg/guard.hpp"
 
 extern "C" {
@@ -20,6 +21,11 @@ void setup_signals() {
   pqsignal(SIGHUP, SignalHandlerForConfigReload);
   pqsignal(SIGTERM, die);
   BackgroundWorkerUnblockSignals();
+}
+
+void setup_worker() {
+  setup_signals();
+  guard::exempt_this_process();
 }
 
 } // namespace colmig::worker

@@ -30,5 +30,8 @@ template <typename F> void run_bgworker(F &&main_loop) {
 // Signal set-up shared by the launcher and the job worker (SIGHUP reloads,
 // SIGTERM ends the process at the next CHECK_FOR_INTERRUPTS).
 void setup_signals();
+// What every colmig worker does first: its signals, and leaving the DDL
+// guard out of its own steps (they run under lock_timeout with retries).
+void setup_worker();
 
 } // namespace colmig::worker

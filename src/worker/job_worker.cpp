@@ -58,7 +58,7 @@ catalog::Claim claim(std::int64_t preferred) {
 constexpr double kLongestStartWaitSeconds = 5.0;
 
 void job_worker_loop(Oid database, const ipc::WorkerStart &start) {
-  setup_signals();
+  setup_worker();
   BackgroundWorkerInitializeConnectionByOid(database, InvalidOid, 0);
   // colmig's own statements never resolve names through a user's schema.
   SetConfigOption("search_path", pg::kSafeSearchPath, PGC_SUSET, PGC_S_OVERRIDE);

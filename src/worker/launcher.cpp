@@ -137,7 +137,7 @@ void requeue_retries() {
 }
 
 void launcher_loop() {
-  setup_signals();
+  setup_worker();
   BackgroundWorkerInitializeConnection(nullptr, nullptr, 0);
   ipc::register_launcher();
   elog(LOG, "colmig launcher started");

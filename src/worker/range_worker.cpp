@@ -25,7 +25,7 @@ void colmig_range_worker_main(Datum main_arg) {
   // other workers must not pace themselves for them.
   colmig::ipc::count_worker_xids();
   colmig::worker::run_bgworker([&] {
-    colmig::worker::setup_signals();
+    colmig::worker::setup_worker();
     BackgroundWorkerInitializeConnectionByOid(database, InvalidOid, 0);
     SetConfigOption("search_path", colmig::pg::kSafeSearchPath, PGC_SUSET,
                     PGC_S_OVERRIDE);

@@ -207,7 +207,7 @@ $holder = $node->background_psql('postgres');
 $holder->query_safe('SELECT pg_advisory_lock(4242)');
 $node->safe_psql('postgres', 'ALTER EXTENSION colmig UPDATE');
 is($node->safe_psql('postgres', q{SELECT extversion FROM pg_extension WHERE extname = 'colmig'}),
-	'0.3', 'extversion is 0.3 (0.1 -> 0.2 -> 0.3)');
+	'0.4', 'extversion is 0.4 (0.1 -> 0.2 -> 0.3 -> 0.4)');
 is($node->safe_psql('postgres', q{SELECT count(*) FROM colmig.jobs WHERE job_id IN (}
 		. join(', ', values %job) . ')'),
 	'5', 'every job is still there');

@@ -1,0 +1,512 @@
+// ALTER TABLE, one step per subcommand: what PostgreSQL 15 does for each
+// (the lock from AlterTableGetLockLevel, the rewrite and scan decisions of
+// tablecmds.c) and the colmig call that does the same online.
+#include "pg/ddl_statement_parts.hpp"
+#include "pg/not_null_check_catalog.hpp"
+
+extern "C" {
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_attribute.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_index.h"
+#include "commands/defrem.h"
+#include "commands/tablecmds.h"
+#include "parser/parse_type.h"
+#include "storage/lmgr.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+#include "utils/typcache.h"
+}
+
+namespace colmig::pg::ddl {
+
+namespace {
+
+// What every subcommand needs: the step's table, opened (under ACCESS
+// SHARE, taken only when free at once) when it exists.
+struct Target {
+  Script &script;
+  Table table;
+  Relation rel; // null: new in the script, or locked by someone else now
+};
+
+const char *table_name(const Target &target) {
+  return target.table.name != nullptr ? target.table.name : "?";
+}
+
+const char *type_text(Oid type, int32 typmod) {
+  return format_type_with_typemod(type, typmod);
+}
+
+bool is_serial(const TypeName *type) {
+  if (list_length(type->names) != 1)
+    return false;
+  const char *name = strVal(linitial(type->names));
+  for (const char *serial :
+       {"serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"})
+    if (strcmp(name, serial) == 0)
+      return true;
+  return false;
+}
+
+void add_column(Target &target, AlterTableCmd *cmd) {
+  auto *def = castNode(ColumnDef, cmd->def);
+  DdlStep *step = add_step(target.script, target.table,
+                           psprintf("ADD COLUMN %s", quote_identifier(def->colname)));
+  set_lock(step, AccessExclusiveLock);
+  Node *raw_default = def->raw_default;
+  bool not_null = def->is_not_null, generated = false, validates = false, index = false;
+  ListCell *cell;
+  foreach (cell, def->constraints) {
+    auto *con = castNode(Constraint, lfirst(cell));
+    switch (con->contype) {
+    case CONSTR_NOTNULL:
+      not_null = true;
+      break;
+    case CONSTR_DEFAULT:
+      raw_default = con->raw_expr;
+      break;
+    case CONSTR_IDENTITY:
+    case CONSTR_GENERATED:
+      generated = true;
+      break;
+    case CONSTR_CHECK:
+    case CONSTR_FOREIGN:
+      validates = !con->skip_validation;
+      break;
+    case CONSTR_UNIQUE:
+    case CONSTR_PRIMARY:
+    case CONSTR_EXCLUSION:
+      index = true;
+      break;
+    default:
+      break;
+    }
+  }
+  if (generated || is_serial(def->typeName)) {
+    step->facts.rule = core::DdlRule::generated_column;
+    step->facts.rewrites = step->facts.scans = true;
+    step->advice =
+        "add a plain column with colmig.add_column(..., backfill_expr => ...) "
+        "(for an identity, from a sequence, then ALTER COLUMN ... ADD GENERATED "
+        "... AS IDENTITY, catalog only on a NOT NULL column)";
+    return;
+  }
+  Oid type = InvalidOid;
+  int32 typmod = -1;
+  typenameTypeIdAndMod(nullptr, def->typeName, &type, &typmod);
+  if (DomainHasConstraints(type)) {
+    step->facts.rule = core::DdlRule::rewriting_add_column;
+    step->facts.rewrites = step->facts.scans = true;
+    int32 base_typmod = typmod;
+    const Oid base = getBaseTypeAndTypmod(type, &base_typmod);
+    step->alternative =
+        psprintf("SELECT colmig.add_column(%s, %s, %s)", literal(table_name(target)),
+                 literal(def->colname), literal(type_text(base, base_typmod)));
+    step->remark = "the domain's constraints can then be added with colmig.add_check()";
+    return;
+  }
+  const ColumnDefault value = analyse_default(target.rel, raw_default, type, typmod);
+  if (index || validates) {
+    step->facts.rule =
+        index ? core::DdlRule::index_constraint : core::DdlRule::validating_constraint;
+    step->facts.scans = true;
+    step->facts.builds_index = index;
+    step->advice = "add the column first, then the constraint with colmig.add_check(), "
+                   "colmig.add_foreign_key() or colmig.create_index()";
+    return;
+  }
+  if (value.present && value.is_volatile) {
+    step->facts.rule = core::DdlRule::volatile_default;
+    step->facts.rewrites = step->facts.scans = true;
+    step->alternative = psprintf(
+        "SELECT colmig.add_column(%s, %s, %s, default_expr => %s, not_null => %s)",
+        literal(table_name(target)), literal(def->colname),
+        literal(type_text(type, typmod)), literal(value.text),
+        not_null ? "true" : "false");
+    return;
+  }
+  if (not_null && !value.present) {
+    // Every existing row would be NULL: PostgreSQL reads the table and fails.
+    step->facts.scans = true;
+    step->remark = "fails on a table with rows: every existing row would be NULL";
+    step->alternative = psprintf(
+        "SELECT colmig.add_column(%s, %s, %s, backfill_expr => '...', not_null => true)",
+        literal(table_name(target)), literal(def->colname),
+        literal(type_text(type, typmod)));
+    return;
+  }
+  step->remark = value.present
+                     ? "catalog only: the default is stored once, not in every row"
+                     : "catalog only";
+}
+
+void set_not_null(Target &target, AlterTableCmd *cmd) {
+  DdlStep *step = add_step(target.script, target.table,
+                           psprintf("SET NOT NULL %s", quote_identifier(cmd->name)));
+  set_lock(step, AccessExclusiveLock);
+  if (!OidIsValid(target.table.relid))
+    return;
+  HeapTuple tuple = SearchSysCacheAttName(target.table.relid, cmd->name);
+  if (!HeapTupleIsValid(tuple))
+    return;
+  auto *attribute = reinterpret_cast<Form_pg_attribute>(GETSTRUCT(tuple));
+  const AttrNumber attnum = attribute->attnum;
+  const bool already = attribute->attnotnull;
+  const bool has_default = attribute->atthasdef;
+  ReleaseSysCache(tuple);
+  if (already) {
+    step->remark = "the column is already NOT NULL: nothing to do";
+    return;
+  }
+  step->not_null_attnum = attnum;
+  step->column_has_default = has_default;
+  if (not_null_proven(target.table.relid, attnum)) {
+    step->remark = "a valid CHECK constraint proves the column NOT NULL: no scan";
+    return;
+  }
+  step->facts.rule = core::DdlRule::set_not_null_scan;
+  step->facts.scans = true;
+  step->alternative = psprintf("SELECT colmig.set_not_null(%s, %s)",
+                               literal(table_name(target)), literal(cmd->name));
+}
+
+const char *key_list(List *keys) {
+  StringInfoData out;
+  initStringInfo(&out);
+  ListCell *cell;
+  foreach (cell, keys) {
+    if (cell != list_head(keys))
+      appendStringInfoString(&out, ", ");
+    appendStringInfoString(&out, quote_identifier(strVal(lfirst(cell))));
+  }
+  return out.data;
+}
+
+// The referenced table's primary key columns, for a FOREIGN KEY that names
+// none; null when they cannot be read without waiting.
+List *primary_key_columns(Oid relid) {
+  List *columns = NIL;
+  if (!ConditionalLockRelationOid(relid, AccessShareLock))
+    return nullptr;
+  Relation rel = table_open(relid, NoLock);
+  const Oid index = RelationGetPrimaryKeyIndex(rel);
+  if (OidIsValid(index)) {
+    HeapTuple tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(index));
+    if (HeapTupleIsValid(tuple)) {
+      auto *form = reinterpret_cast<Form_pg_index>(GETSTRUCT(tuple));
+      for (int i = 0; i < form->indnkeyatts; ++i)
+        columns = lappend(columns,
+                          makeString(get_attname(relid, form->indkey.values[i], false)));
+      ReleaseSysCache(tuple);
+    }
+  }
+  table_close(rel, NoLock);
+  UnlockRelationOid(relid, AccessShareLock);
+  return columns;
+}
+
+const char *referential_action(char action) {
+  switch (action) {
+  case FKCONSTR_ACTION_RESTRICT:
+    return "RESTRICT";
+  case FKCONSTR_ACTION_CASCADE:
+    return "CASCADE";
+  case FKCONSTR_ACTION_SETNULL:
+    return "SET NULL";
+  case FKCONSTR_ACTION_SETDEFAULT:
+    return "SET DEFAULT";
+  default:
+    return "NO ACTION";
+  }
+}
+
+const char *constraint_name(const Target &target, Constraint *con, const char *label,
+                            const char *column) {
+  if (con->conname != nullptr)
+    return con->conname;
+  if (target.rel == nullptr)
+    return psprintf("%s_%s", label, column != nullptr ? column : "");
+  return ChooseConstraintName(RelationGetRelationName(target.rel), column, label,
+                              RelationGetNamespace(target.rel), NIL);
+}
+
+void remember_not_valid(Target &target, const char *name, LOCKMODE mode) {
+  Script &script = target.script;
+  if (!script.in_block || name == nullptr)
+    return;
+  script.not_valid_oids = lappend_oid(script.not_valid_oids, target.table.relid);
+  script.not_valid_names = lappend(script.not_valid_names, pstrdup(name));
+  script.not_valid_modes = lappend_int(script.not_valid_modes, mode);
+}
+
+void add_check_or_foreign_key(Target &target, Constraint *con, DdlStep *step) {
+  const bool foreign = con->contype == CONSTR_FOREIGN;
+  if (con->skip_validation) {
+    remember_not_valid(target, con->conname,
+                       foreign ? ShareRowExclusiveLock : AccessExclusiveLock);
+    step->remark = "NOT VALID: existing rows are not read; VALIDATE CONSTRAINT reads "
+                   "them later, in a transaction of its own, blocking nothing";
+    return;
+  }
+  step->facts.rule = core::DdlRule::validating_constraint;
+  step->facts.scans = true;
+  if (target.rel == nullptr)
+    return;
+  if (!foreign) {
+    step->alternative =
+        psprintf("SELECT colmig.add_check(%s, %s, %s)", literal(table_name(target)),
+                 literal(constraint_name(target, con, "check", nullptr)),
+                 literal(deparse_table_expression(target.rel, con->raw_expr,
+                                                  EXPR_KIND_CHECK_CONSTRAINT)));
+    return;
+  }
+  const Oid referenced = RangeVarGetRelid(con->pktable, NoLock, true);
+  List *refcols = con->pk_attrs != NIL || !OidIsValid(referenced)
+                      ? con->pk_attrs
+                      : primary_key_columns(referenced);
+  if (!OidIsValid(referenced) || refcols == NIL)
+    return;
+  const char *first = strVal(linitial(con->fk_attrs));
+  step->alternative = psprintf(
+      "SELECT colmig.add_foreign_key(%s, %s, %s, %s, conname => %s, on_delete => %s, "
+      "on_update => %s)",
+      literal(table_name(target)), name_array(con->fk_attrs),
+      literal(quote_qualified_identifier(
+          get_namespace_name(get_rel_namespace(referenced)), get_rel_name(referenced))),
+      name_array(refcols), literal(constraint_name(target, con, "fkey", first)),
+      literal(referential_action(con->fk_del_action)),
+      literal(referential_action(con->fk_upd_action)));
+}
+
+void add_index_constraint(Target &target, Constraint *con, DdlStep *step) {
+  const bool primary = con->contype == CONSTR_PRIMARY;
+  if (con->indexname != nullptr) {
+    step->remark = primary ? "USING INDEX: the index is attached, not built (a nullable "
+                             "key column is still read for NOT NULL)"
+                           : "USING INDEX: the index is attached, not built";
+    return;
+  }
+  step->facts.rule = core::DdlRule::index_constraint;
+  step->facts.builds_index = true;
+  if (con->contype == CONSTR_EXCLUSION) {
+    step->advice = "PostgreSQL 15 cannot attach an exclusion constraint to an index "
+                   "built beforehand: run it when the table may be locked";
+    return;
+  }
+  if (target.rel == nullptr || con->keys == NIL)
+    return;
+  const char *first = strVal(linitial(con->keys));
+  const char *name =
+      constraint_name(target, con, primary ? "pkey" : "key", primary ? nullptr : first);
+  step->alternative = psprintf(
+      "SELECT colmig.create_index(%s, %s, %s, is_unique => true); ALTER TABLE %s ADD "
+      "CONSTRAINT %s %s USING INDEX %s",
+      literal(table_name(target)), literal(name), literal(key_list(con->keys)),
+      table_name(target), quote_identifier(name), primary ? "PRIMARY KEY" : "UNIQUE",
+      quote_identifier(name));
+}
+
+void add_constraint(Target &target, AlterTableCmd *cmd) {
+  auto *con = castNode(Constraint, cmd->def);
+  DdlStep *step = add_step(
+      target.script, target.table,
+      psprintf("ADD CONSTRAINT %s",
+               con->conname != nullptr ? quote_identifier(con->conname) : "(unnamed)"));
+  set_lock(step, AlterTableGetLockLevel(list_make1(cmd)));
+  switch (con->contype) {
+  case CONSTR_CHECK:
+  case CONSTR_FOREIGN:
+    add_check_or_foreign_key(target, con, step);
+    break;
+  case CONSTR_UNIQUE:
+  case CONSTR_PRIMARY:
+  case CONSTR_EXCLUSION:
+    add_index_constraint(target, con, step);
+    break;
+  default:
+    break;
+  }
+}
+
+// The lock the script's transaction block took when it added the
+// constraint NOT VALID, or NoLock.
+LOCKMODE added_not_valid_in_block(const Target &target, const char *name) {
+  const Script &script = target.script;
+  ListCell *oid_cell, *name_cell, *mode_cell;
+  forthree(oid_cell, script.not_valid_oids, name_cell, script.not_valid_names, mode_cell,
+           script.not_valid_modes) if (lfirst_oid(oid_cell) == target.table.relid &&
+                                       strcmp(static_cast<char *>(lfirst(name_cell)),
+                                              name) == 0) return lfirst_int(mode_cell);
+  return NoLock;
+}
+
+// The lock that blocks writes which the current transaction already holds
+// on the table, or NoLock: VALIDATE would read every row under it. A
+// constraint the transaction itself added came with its lock.
+LOCKMODE lock_held_for_validate(const Target &target, const char *name) {
+  if (!OidIsValid(target.table.relid))
+    return NoLock;
+  const Oid constraint = get_relation_constraint_oid(target.table.relid, name, true);
+  if (OidIsValid(constraint)) {
+    HeapTuple tuple = SearchSysCache1(CONSTROID, ObjectIdGetDatum(constraint));
+    if (HeapTupleIsValid(tuple)) {
+      const bool ours =
+          TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tuple->t_data));
+      const bool foreign =
+          reinterpret_cast<Form_pg_constraint>(GETSTRUCT(tuple))->contype ==
+          CONSTRAINT_FOREIGN;
+      ReleaseSysCache(tuple);
+      if (ours)
+        return foreign ? ShareRowExclusiveLock : AccessExclusiveLock;
+    }
+  }
+  if (target.rel == nullptr)
+    return NoLock;
+  for (LOCKMODE mode = AccessExclusiveLock; mode >= ShareLock; --mode)
+    if (CheckRelationLockedByMe(target.rel, mode, false))
+      return mode;
+  return NoLock;
+}
+
+void validate_constraint(Target &target, AlterTableCmd *cmd) {
+  DdlStep *step =
+      add_step(target.script, target.table,
+               psprintf("VALIDATE CONSTRAINT %s", quote_identifier(cmd->name)));
+  set_lock(step, ShareUpdateExclusiveLock);
+  step->facts.scans = true;
+  step->remark = "reads every row under SHARE UPDATE EXCLUSIVE: reads and writes go on";
+  LOCKMODE held = added_not_valid_in_block(target, cmd->name);
+  if (held == NoLock)
+    held = lock_held_for_validate(target, cmd->name);
+  if (held != NoLock) {
+    step->facts.rule = core::DdlRule::validate_in_same_transaction;
+    set_lock(step, held);
+    step->remark = "this transaction already holds a strong lock on the table (it added "
+                   "the constraint): the rows are read under that lock";
+    step->alternative = psprintf("COMMIT; SELECT colmig.validate_constraint(%s, %s)",
+                                 literal(table_name(target)), literal(cmd->name));
+  }
+}
+
+void alter_column_type(Target &target, AlterTableCmd *cmd) {
+  auto *def = castNode(ColumnDef, cmd->def);
+  DdlStep *step = add_step(target.script, target.table,
+                           psprintf("ALTER COLUMN %s TYPE", quote_identifier(cmd->name)));
+  set_lock(step, AccessExclusiveLock);
+  if (target.table.new_in_script)
+    return;
+  const AttrNumber attnum = get_attnum(target.table.relid, cmd->name);
+  if (attnum <= 0)
+    return;
+  Oid type = InvalidOid;
+  int32 typmod = -1;
+  typenameTypeIdAndMod(nullptr, def->typeName, &type, &typmod);
+  const TypeChange change =
+      target.rel != nullptr
+          ? type_change_rewrites(target.rel, attnum, type, typmod, def->raw_default)
+          : TypeChange::unknown;
+  if (change == TypeChange::refused) {
+    step->remark = "PostgreSQL refuses this change: the column cannot be cast "
+                   "automatically (USING is needed)";
+    return;
+  }
+  if (change == TypeChange::keeps_values) {
+    step->remark = "the old values are binary-compatible with the new type: catalog only "
+                   "(an index on the column may still be rebuilt)";
+    return;
+  }
+  if (change == TypeChange::unknown)
+    step->remark = "another session holds the table now, so the change could not be "
+                   "analysed: colmig assumes it rewrites";
+  step->facts.rule = core::DdlRule::rewriting_type_change;
+  step->facts.rewrites = step->facts.scans = true;
+  step->advice = "expand and contract: add a new column with colmig.add_column(..., "
+                 "backfill_expr => ...), keep it in step from the application, move the "
+                 "readers over, then drop the old column";
+}
+
+void describe_command(Target &target, AlterTableCmd *cmd) {
+  switch (cmd->subtype) {
+  case AT_AddColumn:
+    add_column(target, cmd);
+    return;
+  case AT_SetNotNull:
+    set_not_null(target, cmd);
+    return;
+  case AT_AddConstraint:
+    add_constraint(target, cmd);
+    return;
+  case AT_ValidateConstraint:
+    validate_constraint(target, cmd);
+    return;
+  case AT_AlterColumnType:
+    alter_column_type(target, cmd);
+    return;
+  default:
+    break;
+  }
+  DdlStep *step = add_step(target.script, target.table, "ALTER TABLE");
+  set_lock(step, AlterTableGetLockLevel(list_make1(cmd)));
+  switch (cmd->subtype) {
+  case AT_DropColumn:
+    step->action = psprintf("DROP COLUMN %s", quote_identifier(cmd->name));
+    step->facts.rule = core::DdlRule::breaks_clients;
+    step->remark = "catalog only: the space is given back as rows are rewritten";
+    step->advice = "drop the column once no client reads or writes it any more";
+    break;
+  case AT_SetTableSpace:
+  case AT_SetLogged:
+  case AT_SetUnLogged:
+    step->action = cmd->subtype == AT_SetTableSpace ? "SET TABLESPACE"
+                   : cmd->subtype == AT_SetLogged   ? "SET LOGGED"
+                                                    : "SET UNLOGGED";
+    step->facts.rule = core::DdlRule::table_rewrite;
+    step->facts.rewrites = step->facts.scans = true;
+    step->advice = "there is no online form: run it when the table may be locked";
+    break;
+  case AT_ColumnDefault:
+    step->action =
+        psprintf("ALTER COLUMN %s SET/DROP DEFAULT", quote_identifier(cmd->name));
+    step->remark = "catalog only: applies to rows inserted from now on";
+    break;
+  case AT_DropNotNull:
+    step->action = psprintf("DROP NOT NULL %s", quote_identifier(cmd->name));
+    step->remark = "catalog only";
+    break;
+  default:
+    step->remark = "catalog only, as far as colmig knows";
+    break;
+  }
+}
+
+} // namespace
+
+void describe_alter_table(Script &script, AlterTableStmt *stmt) {
+  if (stmt->missing_ok && !table_known(script, stmt->relation))
+    return;
+  Target target{script, find_table(script, stmt->relation), nullptr};
+  if (!OidIsValid(target.table.relid) && !target.table.new_in_script)
+    return;
+  bool locked = false;
+  if (OidIsValid(target.table.relid) &&
+      ConditionalLockRelationOid(target.table.relid, AccessShareLock)) {
+    locked = true;
+    target.rel = try_relation_open(target.table.relid, NoLock);
+  }
+  ListCell *cell;
+  foreach (cell, stmt->cmds)
+    describe_command(target, castNode(AlterTableCmd, lfirst(cell)));
+  if (target.rel != nullptr)
+    relation_close(target.rel, NoLock);
+  if (locked)
+    UnlockRelationOid(target.table.relid, AccessShareLock);
+}
+
+} // namespace colmig::pg::ddl
