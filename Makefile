@@ -29,10 +29,11 @@ SHLIB_LINK = -lstdc++
 TEMP_CONFIG = $(abspath test/colmig.conf)
 REGRESS = setup add_column_errors add_column_fast add_column_backfill expressions identity \
           proof app_writes job_control progress security drop constraints indexes parallel \
-          operation_control
+          operation_control guard
 REGRESS_OPTS = --temp-instance=$(abspath tmp_check_regress) \
                --temp-config=$(TEMP_CONFIG) --load-extension=colmig
-ISOLATION = lock_retry lock_retry_exhausted row_locks validate_dml index_build_dml fk_referenced_lock
+ISOLATION = lock_retry lock_retry_exhausted row_locks validate_dml index_build_dml fk_referenced_lock \
+            guard_lock_queue
 ISOLATION_OPTS = --temp-instance=$(abspath tmp_check_isolation) \
                  --temp-config=$(TEMP_CONFIG) --load-extension=colmig \
                  --inputdir=test/isolation --outputdir=output_iso

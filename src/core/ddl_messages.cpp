@@ -113,7 +113,7 @@ std::string plan_note(const Judgement &judgement, const StatementFacts &statemen
             " applies from colmig.guard_min_rows (" + limit +
             ") rows: safe at this size.";
   } else if (judgement.rule != DdlRule::none)
-    note += std::string(" ") + rule_info(judgement.rule).reason + ".";
+    note += sentence(rule_info(judgement.rule).reason);
   if (judgement.queues && blocker) {
     note += " Its lock request would queue behind " + describe_blocker(*blocker);
     note += statement.lock_timeout_set ? ", until lock_timeout gives up."
@@ -142,8 +142,8 @@ std::string guard_message(const Judgement &judgement, const StatementFacts &stat
 }
 
 std::string guard_detail(const Judgement &judgement, const StepText &text) {
-  std::string detail = std::string("Rule ") + rule_info(judgement.rule).name + ": " +
-                       rule_info(judgement.rule).reason + ".";
+  std::string detail = std::string("Rule ") + rule_info(judgement.rule).name + ":" +
+                       sentence(rule_info(judgement.rule).reason);
   if (!text.remark.empty())
     detail += sentence(text.remark);
   return detail;

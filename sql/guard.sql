@@ -1,0 +1,257 @@
+-- colmig.plan() and colmig.guard (docs/guard.md): a corpus of real-world
+-- migration statements with the verdict each must get on a large and on a
+-- small table, the plan's rewrite and scan columns against what PostgreSQL
+-- actually does, the guard in warn and block mode, its opt-out, and
+-- colmig's own jobs under it.
+SET colmig.guard_min_rows = 10000;
+CREATE DOMAIN positive_int AS int CHECK (VALUE > 0);
+CREATE DOMAIN any_int AS int;
+CREATE TABLE guard_ref (id int PRIMARY KEY);
+INSERT INTO guard_ref SELECT g FROM generate_series(1, 20000) g;
+CREATE FUNCTION guard_table(name text, rows int) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('DROP TABLE IF EXISTS %I CASCADE', name);
+    EXECUTE format('CREATE TABLE %I (id int PRIMARY KEY, v int, s varchar(50), n numeric(10,2),
+                    ts timestamp, c char(5), r int)', name);
+    EXECUTE format('INSERT INTO %I SELECT g, g, ''x'' || g, g / 100.0, now(), ''ab'', g
+                    FROM generate_series(1, %s) g', name, rows);
+    EXECUTE format('CREATE INDEX %I ON %I (v)', name || '_v', name);
+    EXECUTE format('ANALYZE %I', name);
+END
+$$;
+SELECT guard_table('big', 20000), guard_table('small', 5);
+
+-- 1. The corpus: the verdict (the note's first word) on each table.
+CREATE TABLE corpus (ddl text, on_big text, on_small text);
+INSERT INTO corpus VALUES
+  ('ALTER TABLE %s ADD COLUMN a int', 'safe', 'safe'),
+  ('ALTER TABLE %s ADD COLUMN a int DEFAULT 0', 'safe', 'safe'),
+  ('ALTER TABLE %s ADD COLUMN a int NOT NULL DEFAULT 0', 'safe', 'safe'),
+  ('ALTER TABLE %s ADD COLUMN a timestamptz DEFAULT now()', 'safe', 'safe'),
+  ('ALTER TABLE %s ADD COLUMN a timestamptz DEFAULT clock_timestamp()', 'unsafe', 'safe'),
+  ('ALTER TABLE %s ADD COLUMN a uuid NOT NULL DEFAULT gen_random_uuid()', 'unsafe', 'safe'),
+  ('ALTER TABLE %s ADD COLUMN a float8 DEFAULT random()', 'unsafe', 'safe'),
+  ('ALTER TABLE %s ADD COLUMN a positive_int', 'unsafe', 'safe'),
+  ('ALTER TABLE %s ADD COLUMN a any_int DEFAULT 1', 'safe', 'safe'),
+  ('ALTER TABLE %s ADD COLUMN a serial', 'unsafe', 'safe'),
+  ('ALTER TABLE %s ADD COLUMN a bigint GENERATED ALWAYS AS IDENTITY', 'unsafe', 'safe'),
+  ('ALTER TABLE %s ADD COLUMN a int GENERATED ALWAYS AS (v * 2) STORED', 'unsafe', 'safe'),
+  ('ALTER TABLE %s ALTER COLUMN v SET NOT NULL', 'unsafe', 'safe'),
+  ('ALTER TABLE %s ALTER COLUMN id SET NOT NULL', 'safe', 'safe'),
+  ('ALTER TABLE %s ALTER COLUMN v DROP NOT NULL', 'safe', 'safe'),
+  ('ALTER TABLE %s ALTER COLUMN v SET DEFAULT 5', 'safe', 'safe'),
+  ('ALTER TABLE %s ADD CONSTRAINT c CHECK (v > 0)', 'unsafe', 'safe'),
+  ('ALTER TABLE %s ADD CONSTRAINT c CHECK (v > 0) NOT VALID', 'safe', 'safe'),
+  ('ALTER TABLE %s ADD CONSTRAINT f FOREIGN KEY (v) REFERENCES guard_ref', 'unsafe', 'safe'),
+  ('ALTER TABLE %s ADD CONSTRAINT f FOREIGN KEY (v) REFERENCES guard_ref NOT VALID', 'safe', 'safe'),
+  ('ALTER TABLE %s ADD CONSTRAINT u UNIQUE (r)', 'unsafe', 'safe'),
+  ('ALTER TABLE %s ADD CONSTRAINT x EXCLUDE (r WITH =)', 'unsafe', 'safe'),
+  ('ALTER TABLE %s ALTER COLUMN s TYPE varchar(100)', 'safe', 'safe'),
+  ('ALTER TABLE %s ALTER COLUMN s TYPE varchar(20)', 'unsafe', 'safe'),
+  ('ALTER TABLE %s ALTER COLUMN s TYPE text', 'safe', 'safe'),
+  ('ALTER TABLE %s ALTER COLUMN s TYPE varchar', 'safe', 'safe'),
+  ('ALTER TABLE %s ALTER COLUMN n TYPE numeric(12,2)', 'safe', 'safe'),
+  ('ALTER TABLE %s ALTER COLUMN n TYPE numeric(12,3)', 'unsafe', 'safe'),
+  ('ALTER TABLE %s ALTER COLUMN n TYPE numeric', 'safe', 'safe'),
+  ('ALTER TABLE %s ALTER COLUMN v TYPE bigint', 'unsafe', 'safe'),
+  ('ALTER TABLE %s ALTER COLUMN v TYPE int', 'safe', 'safe'),
+  ('ALTER TABLE %s ALTER COLUMN c TYPE text', 'unsafe', 'safe'),
+  ('ALTER TABLE %s ALTER COLUMN v TYPE positive_int', 'unsafe', 'safe'),
+  ('ALTER TABLE %s ALTER COLUMN v TYPE any_int', 'safe', 'safe'),
+  ('ALTER TABLE %s ALTER COLUMN s TYPE varchar(100) USING s', 'safe', 'safe'),
+  ('ALTER TABLE %s ALTER COLUMN v TYPE bigint USING v + 1', 'unsafe', 'safe'),
+  ('ALTER TABLE %s SET UNLOGGED', 'unsafe', 'safe'),
+  ('ALTER TABLE %s DROP COLUMN r', 'warning', 'warning'),
+  ('ALTER TABLE %s RENAME COLUMN r TO r2', 'warning', 'warning'),
+  ('ALTER TABLE %s RENAME TO renamed', 'warning', 'warning'),
+  ('CREATE INDEX ON %s (s)', 'unsafe', 'safe'),
+  ('CREATE INDEX CONCURRENTLY ON %s (s)', 'safe', 'safe'),
+  ('CREATE UNIQUE INDEX ON %s (lower(s)) WHERE v > 5', 'unsafe', 'safe'),
+  ('REINDEX TABLE %s', 'unsafe', 'safe'),
+  ('REINDEX TABLE CONCURRENTLY %s', 'safe', 'safe'),
+  ('VACUUM FULL %s', 'unsafe', 'safe'),
+  ('VACUUM %s', 'safe', 'safe'),
+  ('CLUSTER %s USING %s_pkey', 'unsafe', 'safe'),
+  ('TRUNCATE %s', 'safe', 'safe');
+SELECT c.ddl, t.name, c.on_big, c.on_small, p.note
+  FROM corpus c
+ CROSS JOIN (VALUES ('big'), ('small')) t(name)
+ CROSS JOIN LATERAL colmig.plan(replace(c.ddl, '%s', t.name)) p
+ WHERE substring(p.note FROM '^[a-z]+') <> CASE t.name WHEN 'big' THEN c.on_big ELSE c.on_small END;
+SELECT count(*) AS statements_judged FROM corpus;
+
+-- 2. The plan agrees with PostgreSQL: each statement that may run in a
+--    transaction block runs in one, rolled back, and the table's file
+--    (rewrite) and sequential scans are compared with the plan's columns.
+CREATE FUNCTION observe(ddl text, OUT rewrote boolean, OUT scanned boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+    rel oid := 'big'::regclass;
+    file_before oid := pg_relation_filenode(rel);
+    scans_before bigint := coalesce((SELECT seq_scan FROM pg_stat_xact_user_tables
+                                      WHERE relid = rel), 0);
+BEGIN
+    BEGIN
+        EXECUTE ddl;
+        rewrote := pg_relation_filenode(rel) IS DISTINCT FROM file_before;
+        scanned := (SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relid = rel)
+                   > scans_before;
+        RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = rewrote || ',' || scanned;
+    EXCEPTION WHEN raise_exception THEN
+        rewrote := split_part(SQLERRM, ',', 1)::boolean;
+        scanned := split_part(SQLERRM, ',', 2)::boolean;
+    END;
+END
+$$;
+SELECT c.ddl, p.rewrites_table, o.rewrote, p.scans_table, o.scanned
+  FROM corpus c
+ CROSS JOIN LATERAL colmig.plan(replace(c.ddl, '%s', 'big')) p
+ CROSS JOIN LATERAL observe(replace(c.ddl, '%s', 'big')) o
+ WHERE c.ddl NOT LIKE '%CONCURRENTLY%' AND c.ddl NOT LIKE 'VACUUM%'
+   -- TRUNCATE swaps in a new, empty file: no row is copied or read.
+   AND c.ddl NOT LIKE 'TRUNCATE%'
+   AND (p.rewrites_table <> o.rewrote OR p.scans_table <> o.scanned);
+
+-- 3. One row of each kind in full: the lock, what it blocks, the estimate
+--    and the colmig call that does the same online.
+SELECT step, lock_mode, blocks, rewrites_table, scans_table,
+       estimated_seconds > 0 AS takes_time, note, safe_alternative
+  FROM colmig.plan($$
+ALTER TABLE big ADD COLUMN "At" timestamptz NOT NULL DEFAULT clock_timestamp();
+ALTER TABLE big ALTER COLUMN v SET NOT NULL, ADD CONSTRAINT "v's check" CHECK (v > 0 AND s <> 'it''s');
+ALTER TABLE big ADD CONSTRAINT big_v_fkey FOREIGN KEY (v) REFERENCES guard_ref ON DELETE CASCADE;
+ALTER TABLE big ADD CONSTRAINT big_r_key UNIQUE (r);
+CREATE INDEX big_s_idx ON big (lower(s) DESC NULLS LAST) INCLUDE (n) WHERE v > 5;
+DROP INDEX big_v;
+REINDEX INDEX big_v;
+ALTER TABLE big ALTER COLUMN v TYPE bigint;
+VACUUM FULL big;
+TRUNCATE guard_ref CASCADE;
+$$);
+
+-- The safe alternatives run as they are.
+SELECT safe_alternative FROM colmig.plan(
+    'CREATE INDEX big_s_idx ON big (lower(s) DESC NULLS LAST) INCLUDE (n) WHERE v > 5') \gexec
+SELECT max(job_id) AS alternative_job FROM colmig.jobs \gset
+CALL colmig.wait_job(:alternative_job, '60s');
+SELECT pg_get_indexdef('big_s_idx'::regclass);
+SELECT safe_alternative FROM colmig.plan(
+    $$ALTER TABLE big ADD CONSTRAINT "v's check" CHECK (v > 0 AND s <> 'it''s')$$) \gexec
+SELECT max(job_id) AS alternative_job FROM colmig.jobs \gset
+CALL colmig.wait_job(:alternative_job, '60s');
+SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'v''s check';
+
+-- 4. Transactions: NOT VALID then VALIDATE in one block; a table created
+--    in the same transaction; a table created earlier in the script.
+SELECT step, lock_mode, note, safe_alternative FROM colmig.plan($$
+BEGIN;
+ALTER TABLE big ADD CONSTRAINT v_positive CHECK (v > 0) NOT VALID;
+ALTER TABLE big VALIDATE CONSTRAINT v_positive;
+COMMIT;
+ALTER TABLE big ADD CONSTRAINT v_positive2 CHECK (v > 0) NOT VALID;
+ALTER TABLE big VALIDATE CONSTRAINT v_positive2;
+CREATE TABLE fresh (id int);
+CREATE INDEX ON fresh (id);
+$$);
+BEGIN;
+CREATE TABLE made_now AS SELECT g AS id FROM generate_series(1, 20000) g;
+ANALYZE made_now;
+SELECT note FROM colmig.plan('ALTER TABLE made_now ADD COLUMN a float8 DEFAULT random()');
+ALTER TABLE big ADD CONSTRAINT v_live CHECK (v > 0) NOT VALID;
+SELECT lock_mode, note FROM colmig.plan('ALTER TABLE big VALIDATE CONSTRAINT v_live');
+ROLLBACK;
+
+-- 5. Bad input: a clear error with its SQLSTATE, nothing else.
+SELECT try($$SELECT * FROM colmig.plan(NULL)$$);
+SELECT try($$SELECT * FROM colmig.plan('ALTER TABLE')$$);
+SELECT try($$SELECT * FROM colmig.plan('ALTER TABLE no_such_table ADD COLUMN a int')$$);
+SELECT try($$SELECT * FROM colmig.plan('DROP INDEX no_such_index')$$);
+SELECT try($$SELECT * FROM colmig.plan('ALTER TABLE big ADD COLUMN a no_such_type')$$);
+SELECT try($$SET colmig.guard = 'loud'$$);
+SELECT try($$SET colmig.guard_min_rows = -1$$);
+SELECT count(*) AS rows_of_empty_text FROM colmig.plan('');
+SELECT count(*) AS rows_if_exists FROM colmig.plan('ALTER TABLE IF EXISTS no_such_table ADD COLUMN a int');
+SELECT step, note FROM colmig.plan('SELECT colmig.pause(1); SELECT 1');
+
+-- 6. The plan of a colmig call: the job's steps and their locks.
+SELECT step, lock_mode, blocks, note
+  FROM colmig.plan($$SELECT colmig.add_column('big', 'at', 'timestamptz',
+                                               default_expr => 'clock_timestamp()',
+                                               not_null => true)$$);
+SELECT step, lock_mode, blocks, note FROM colmig.plan($$SELECT colmig.set_not_null('big', 'v')$$);
+SELECT step, lock_mode, blocks, note FROM colmig.plan($$SELECT colmig.create_index('big', 'i', 's')$$);
+
+-- 7. The guard. Off by default: nothing is said.
+SHOW colmig.guard;
+ALTER TABLE big ADD COLUMN g1 int DEFAULT 0;
+SET colmig.guard = warn;
+-- Warn: the statement runs after a WARNING naming the rule and the call.
+CREATE INDEX big_n ON big (n);
+DROP INDEX big_n;
+-- The same on a small table, or a safe statement: nothing.
+CREATE INDEX small_n ON small (n);
+ALTER TABLE big ADD COLUMN g2 int DEFAULT 0;
+-- Block: refused with 55000, the HINT is the colmig call; nothing changed.
+SET colmig.guard = block;
+\set VERBOSITY verbose
+ALTER TABLE big ADD COLUMN g3 timestamptz DEFAULT clock_timestamp();
+\set VERBOSITY default
+SELECT count(*) AS g3_columns FROM pg_attribute WHERE attrelid = 'big'::regclass AND attname = 'g3';
+ALTER TABLE big ALTER COLUMN v SET NOT NULL;
+VACUUM FULL big;
+DO $$ BEGIN EXECUTE 'CREATE INDEX big_n ON big (n)'; END $$;
+-- A warning rule only warns, also in block mode.
+ALTER TABLE big RENAME COLUMN g2 TO g2b;
+-- The guard's own analysis never replaces PostgreSQL's error.
+ALTER TABLE no_such_table ADD COLUMN a int;
+ALTER TABLE big ADD COLUMN a no_such_type;
+-- Safe forms pass; a table created in this transaction is always safe.
+CREATE INDEX CONCURRENTLY big_n ON big (n);
+ALTER TABLE big ADD CONSTRAINT v_positive CHECK (v > 0) NOT VALID;
+ALTER TABLE big VALIDATE CONSTRAINT v_positive;
+BEGIN;
+CREATE TABLE made_now AS SELECT g AS id FROM generate_series(1, 20000) g;
+ANALYZE made_now;
+ALTER TABLE made_now ADD COLUMN a float8 DEFAULT random();
+ROLLBACK;
+-- VALIDATE in the transaction that added the constraint: refused.
+BEGIN;
+ALTER TABLE big ADD CONSTRAINT v_positive3 CHECK (v > 0) NOT VALID;
+ALTER TABLE big VALIDATE CONSTRAINT v_positive3;
+ROLLBACK;
+-- guard_min_rows decides what counts as large.
+SET colmig.guard_min_rows = 3;
+CREATE INDEX small_s ON small (s);
+SET colmig.guard_min_rows = 10000;
+-- The opt-out for a deliberate change.
+SET colmig.guard = off;
+CREATE INDEX small_s ON small (s);
+ALTER TABLE big ADD COLUMN g4 int GENERATED ALWAYS AS (v + 1) STORED;
+
+-- 8. colmig's own jobs are never checked, with the guard set to block for
+--    the whole database.
+ALTER DATABASE contrib_regression SET colmig.guard = block;
+SELECT colmig.add_column('big', 'filled', 'int', backfill_expr => 'v * 2', not_null => true)
+       AS guarded_job \gset
+CALL colmig.wait_job(:guarded_job, '60s');
+SELECT count(*) FILTER (WHERE filled = v * 2) AS right_values FROM big;
+ALTER DATABASE contrib_regression RESET colmig.guard;
+
+-- 9. SET NOT NULL of a column whose inserts a fill trigger filled: the
+--    inserts would fail once the job drops its trigger.
+SELECT pg_advisory_lock(4242);
+SELECT colmig.add_column('big', 'derived', 'int', backfill_expr => 'gate(v + 1)',
+                         batch_size => 100) AS job_live \gset
+SELECT wait_until('SELECT worker_at_gate()');
+INSERT INTO big (id, v, filled) VALUES (100001, 1, 2);
+SELECT derived FROM big WHERE id = 100001;
+-- (The job's worker, waiting at the gate, holds ROW EXCLUSIVE on the table.)
+SELECT lock_mode, regexp_replace(regexp_replace(note, 'pid [0-9]+ \([^)]*\)', 'pid N (...)'),
+                                 '\([0-9]+ rows, [0-9]+ [kMG]B\)', '(its size)') AS note,
+       safe_alternative
+  FROM colmig.plan('ALTER TABLE big ALTER COLUMN derived SET NOT NULL');
+SELECT pg_advisory_unlock(4242);
+CALL colmig.wait_job(:job_live, '60s');
+DROP TABLE big, small, guard_ref, corpus CASCADE;
+DROP FUNCTION guard_table(text, int), observe(text);
+DROP DOMAIN positive_int, any_int;
