@@ -122,10 +122,15 @@ sub release_and_check {
 	$node->safe_psql('postgres', q{
 		DELETE FROM toggled WHERE id <= 5000;
 		VACUUM toggled;});
+	# In one transaction: a worker that looked between the statements
+	# would see the trigger disabled and fail the job (its own, separate
+	# case); here it must only see that the trigger was changed.
 	$node->safe_psql('postgres', qq{
+		BEGIN;
 		ALTER TABLE toggled DISABLE TRIGGER ALL;
 		INSERT INTO toggled SELECT g, g, 'y' FROM generate_series(30001, 31000) g;
-		ALTER TABLE toggled ENABLE ALWAYS TRIGGER $trigger;});
+		ALTER TABLE toggled ENABLE ALWAYS TRIGGER $trigger;
+		COMMIT;});
 	cmp_ok($node->safe_psql('postgres', q{
 			SELECT min((ctid::text::point)[0]) FROM toggled WHERE id > 30000}),
 		'<', $cursor,

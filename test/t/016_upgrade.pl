@@ -192,11 +192,11 @@ $node->start;
 
 # The new library's first worker looks at the database and leaves the
 # jobs of the old tables alone.
-ok($node->wait_for_log(qr/extension in this database is version 0\.1, this library needs 0\.3/,
+ok($node->wait_for_log(qr/extension in this database is version 0\.1, this library needs 0\.4/,
 		$log_offset),
 	'the new library sees the old extension and waits');
 my ($rc, $out, $err) = $node->psql('postgres', q{SELECT colmig.add_column('orders', 'early', 'int')});
-like($err, qr/colmig's SQL objects are version 0\.1, but its library is 0\.3/,
+like($err, qr/colmig's SQL objects are version 0\.1, but its library is 0\.4/,
 	'before the update the API refuses to make a job');
 is($node->safe_psql('postgres', $snapshot_sql), $before,
 	'before the update no job has changed');
