@@ -69,6 +69,19 @@ const char *deparse_table_expression(Relation rel, Node *raw, ParseExprKind kind
 // The key list of an index as colmig.create_index() takes it.
 const char *deparse_index_columns(Relation rel, List *index_params);
 
+// An ALTER TABLE's table, as each of its subcommands sees it: opened
+// (under ACCESS SHARE, taken only when free at once) when it exists.
+struct Target {
+  Script &script;
+  Table table;
+  Relation rel; // null: new in the script, or locked by someone else now
+};
+const char *table_name(const Target &target);
+
+// ALTER TABLE ... ADD CONSTRAINT and VALIDATE CONSTRAINT (ddl_constraints.cpp).
+void add_constraint(Target &target, AlterTableCmd *cmd);
+void validate_constraint(Target &target, AlterTableCmd *cmd);
+
 // Statement kinds (ddl_alter_table.cpp, ddl_other_statements.cpp).
 void describe_alter_table(Script &script, AlterTableStmt *stmt);
 void describe_index(Script &script, IndexStmt *stmt);
