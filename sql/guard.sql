@@ -8,6 +8,7 @@ CREATE DOMAIN positive_int AS int CHECK (VALUE > 0);
 CREATE DOMAIN any_int AS int;
 CREATE TABLE guard_ref (id int PRIMARY KEY);
 INSERT INTO guard_ref SELECT g FROM generate_series(1, 20000) g;
+CREATE TABLE guard_child (ref int REFERENCES guard_ref);
 CREATE FUNCTION guard_table(name text, rows int) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     EXECUTE format('DROP TABLE IF EXISTS %I CASCADE', name);
@@ -79,6 +80,11 @@ SELECT c.ddl, t.name, c.on_big, c.on_small, p.note
  CROSS JOIN LATERAL colmig.plan(replace(c.ddl, '%s', t.name)) p
  WHERE substring(p.note FROM '^[a-z]+') <> CASE t.name WHEN 'big' THEN c.on_big ELSE c.on_small END;
 SELECT count(*) AS statements_judged FROM corpus;
+-- Each rule the corpus meets, once, in full.
+SELECT DISTINCT ON (rule) substring(p.note FROM '\[([a-z_]+)\]') AS rule, c.ddl, p.lock_mode,
+       p.blocks, p.rewrites_table, p.scans_table, p.safe_alternative
+  FROM corpus c CROSS JOIN LATERAL colmig.plan(replace(c.ddl, '%s', 'big')) p
+ WHERE p.note LIKE '%[%' ORDER BY rule, c.ddl;
 
 -- 2. The plan agrees with PostgreSQL: each statement that may run in a
 --    transaction block runs in one, rolled back, and the table's file
@@ -130,13 +136,17 @@ TRUNCATE guard_ref CASCADE;
 $$);
 
 -- The safe alternatives run as they are.
+\o /dev/null
 SELECT safe_alternative FROM colmig.plan(
     'CREATE INDEX big_s_idx ON big (lower(s) DESC NULLS LAST) INCLUDE (n) WHERE v > 5') \gexec
+\o
 SELECT max(job_id) AS alternative_job FROM colmig.jobs \gset
 CALL colmig.wait_job(:alternative_job, '60s');
 SELECT pg_get_indexdef('big_s_idx'::regclass);
+\o /dev/null
 SELECT safe_alternative FROM colmig.plan(
     $$ALTER TABLE big ADD CONSTRAINT "v's check" CHECK (v > 0 AND s <> 'it''s')$$) \gexec
+\o
 SELECT max(job_id) AS alternative_job FROM colmig.jobs \gset
 CALL colmig.wait_job(:alternative_job, '60s');
 SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'v''s check';
@@ -252,6 +262,6 @@ SELECT lock_mode, regexp_replace(regexp_replace(note, 'pid [0-9]+ \([^)]*\)', 'p
   FROM colmig.plan('ALTER TABLE big ALTER COLUMN derived SET NOT NULL');
 SELECT pg_advisory_unlock(4242);
 CALL colmig.wait_job(:job_live, '60s');
-DROP TABLE big, small, guard_ref, corpus CASCADE;
+DROP TABLE big, small, guard_child, guard_ref, corpus CASCADE;
 DROP FUNCTION guard_table(text, int), observe(text);
 DROP DOMAIN positive_int, any_int;

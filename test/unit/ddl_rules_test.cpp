@@ -68,7 +68,7 @@ TEST(DdlRules, ClientBreakingRulesWarnAtAnySize) {
   EXPECT_EQ(judge(facts, table_of(1e8), kMinRows).verdict, Verdict::warning);
 }
 
-TEST(DdlRules, TheLockQueueMakesAnySafeStatementUnsafeWithoutLockTimeout) {
+TEST(DdlRules, TheLockQueueMakesAnySafeStatementUnsafeUnlessTheRequestGivesUp) {
   StatementFacts facts;
   facts.lock = LockMode::access_exclusive;
   facts.conflicting_lock_now = true;
