@@ -4,11 +4,13 @@
 #include "pg/not_null_check_catalog.hpp"
 
 extern "C" {
+#include "access/relation.h"
 #include "catalog/namespace.h"
 #include "optimizer/optimizer.h"
 #include "parser/parse_collate.h"
 #include "parser/parse_expr.h"
 #include "parser/parser.h"
+#include "storage/lmgr.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
 }
@@ -42,7 +44,15 @@ bool column_not_null_proven(Oid relid, const char *column) {
   if (!OidIsValid(relid) || column == nullptr)
     return false;
   const AttrNumber attnum = get_attnum(relid, column);
-  return attnum > 0 && not_null_proven(relid, attnum);
+  // Only when the table is free at once, and without keeping its lock.
+  if (attnum <= 0 || !ConditionalLockRelationOid(relid, AccessShareLock))
+    return false;
+  Relation rel = try_relation_open(relid, NoLock);
+  const bool proven = rel != nullptr && not_null_proven(rel, attnum);
+  if (rel != nullptr)
+    relation_close(rel, NoLock);
+  UnlockRelationOid(relid, AccessShareLock);
+  return proven;
 }
 
 } // namespace colmig::pg

@@ -66,6 +66,12 @@ void drop_not_null_check(Oid relid, const char *name) {
 
 bool not_null_proven(Oid relid, AttrNumber attnum) {
   Relation rel = table_open(relid, AccessShareLock);
+  const bool proven = not_null_proven(rel, attnum);
+  table_close(rel, NoLock);
+  return proven;
+}
+
+bool not_null_proven(Relation rel, AttrNumber attnum) {
   List *checks = NIL;
   TupleConstr *constr = rel->rd_att->constr;
   for (int i = 0; constr != nullptr && i < constr->num_check; ++i) {
@@ -84,10 +90,7 @@ bool not_null_proven(Oid relid, AttrNumber attnum) {
   test->nulltesttype = IS_NOT_NULL;
   test->argisrow = false;
   test->location = -1;
-  const bool proven =
-      checks != NIL && predicate_implied_by(list_make1(test), checks, true);
-  table_close(rel, NoLock);
-  return proven;
+  return checks != NIL && predicate_implied_by(list_make1(test), checks, true);
 }
 
 } // namespace colmig::pg

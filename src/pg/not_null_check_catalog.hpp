@@ -6,6 +6,10 @@
 
 #include "pg/postgres.hpp"
 
+extern "C" {
+#include "utils/relcache.h"
+}
+
 namespace colmig::pg {
 
 // Drops the check constraint `name` of `relid` (locked by the caller) if it
@@ -16,5 +20,10 @@ void drop_not_null_check(Oid relid, const char *name);
 // NULL, as ALTER TABLE ... SET NOT NULL decides whether it can skip its
 // scan (weak implication over the canonical checks).
 bool not_null_proven(Oid relid, AttrNumber attnum);
+
+// The same of a relation the caller has open and locked; takes no lock of
+// its own (plan() and the guard must not hold one until the end of the
+// caller's transaction).
+bool not_null_proven(Relation rel, AttrNumber attnum);
 
 } // namespace colmig::pg
