@@ -55,6 +55,12 @@ bool conflicts(LockMode held, LockMode requested) {
   return (kConflicts[static_cast<std::size_t>(held)] & bit(requested)) != 0;
 }
 
+bool covers(LockMode held, LockMode requested) {
+  const auto h = kConflicts[static_cast<std::size_t>(held)];
+  const auto r = kConflicts[static_cast<std::size_t>(requested)];
+  return (h & r) == r;
+}
+
 Blocks blocks(LockMode mode) {
   if (conflicts(mode, LockMode::access_share))
     return Blocks::reads_and_writes;

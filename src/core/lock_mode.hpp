@@ -24,6 +24,12 @@ inline constexpr int kLockModes = 8;
 // The conflict table of PostgreSQL's documentation ("Table-Level Locks").
 bool conflicts(LockMode held, LockMode requested);
 
+// Whether a transaction holding `held` is granted `requested` at once: every
+// mode that conflicts with `requested` conflicts with `held` too, so no
+// other transaction can hold or be waiting for one ahead of it. (SHARE does
+// not cover SHARE UPDATE EXCLUSIVE, although it comes later in the order.)
+bool covers(LockMode held, LockMode requested);
+
 // What the application cannot do while the lock is held: reads are SELECT
 // (ACCESS SHARE), writes are INSERT/UPDATE/DELETE (ROW EXCLUSIVE).
 enum class Blocks { nothing, writes, reads_and_writes };

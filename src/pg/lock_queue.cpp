@@ -12,13 +12,15 @@ namespace colmig::pg {
 
 namespace {
 
-// This transaction holds `mode` or a stronger one already: nothing to wait for.
+// This transaction holds a lock on the table that `mode` is granted under
+// at once: nothing to wait for.
 bool held_by_me(Oid relid, core::LockMode mode) {
   return call([&] {
     LOCKTAG tag;
     SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
-    for (int held = static_cast<int>(mode); held < core::kLockModes; ++held)
-      if (LockHeldByMe(&tag, held + AccessShareLock))
+    for (int held = 0; held < core::kLockModes; ++held)
+      if (core::covers(static_cast<core::LockMode>(held), mode) &&
+          LockHeldByMe(&tag, held + AccessShareLock))
         return true;
     return false;
   });

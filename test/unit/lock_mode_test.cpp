@@ -36,6 +36,19 @@ TEST(LockMode, SelfConflicts) {
   EXPECT_TRUE(conflicts(LockMode::share_row_exclusive, LockMode::share_row_exclusive));
 }
 
+TEST(LockMode, AHeldLockCoversTheModesWhoseConflictsItShares) {
+  for (LockMode mode : kAll) {
+    EXPECT_TRUE(covers(mode, mode)) << to_string(mode);
+    EXPECT_TRUE(covers(LockMode::access_exclusive, mode)) << to_string(mode);
+  }
+  EXPECT_TRUE(covers(LockMode::exclusive, LockMode::share));
+  EXPECT_TRUE(covers(LockMode::share_row_exclusive, LockMode::share_update_exclusive));
+  EXPECT_FALSE(covers(LockMode::share, LockMode::share_update_exclusive));
+  EXPECT_FALSE(covers(LockMode::share_update_exclusive, LockMode::share));
+  EXPECT_FALSE(covers(LockMode::share, LockMode::row_exclusive));
+  EXPECT_FALSE(covers(LockMode::access_share, LockMode::row_exclusive));
+}
+
 TEST(LockMode, WhatTheApplicationStops) {
   EXPECT_EQ(blocks(LockMode::access_share), Blocks::nothing);
   EXPECT_EQ(blocks(LockMode::row_exclusive), Blocks::nothing);
