@@ -5,7 +5,10 @@
 
 extern "C" {
 #include "access/xact.h"
+#include "access/xlog.h"
+#include "miscadmin.h"
 #include "tcop/utility.h"
+#include "utils/acl.h"
 #include "utils/resowner.h"
 }
 
@@ -37,6 +40,11 @@ bool guarded_statement(Node *node) {
   case T_ClusterStmt:
   case T_TruncateStmt:
   case T_RenameStmt:
+  case T_CreateStmt:
+  case T_CreateTrigStmt:
+  case T_LockStmt:
+  case T_AlterObjectSchemaStmt:
+  case T_RefreshMatViewStmt:
     return true;
   default:
     return false;
@@ -59,6 +67,19 @@ char *copy(MemoryContext context, const std::string &text) {
   return pg::call([&] { return MemoryContextStrdup(context, text.c_str()); });
 }
 
+// A role that may not run the step gets PostgreSQL's own permission error
+// (42501), not the guard's: which lock the step would take is moot then.
+bool may_run(const pg::DdlStep &step) {
+  if (!OidIsValid(step.relid))
+    return true;
+  return pg::call([&] {
+    const Oid role = GetUserId();
+    return pg_class_ownercheck(step.relid, role) ||
+           (step.non_owner_privilege != 0 &&
+            pg_class_aclcheck(step.relid, role, step.non_owner_privilege) == ACLCHECK_OK);
+  });
+}
+
 // The findings of a statement, allocated in `context`. May throw.
 List *find(PlannedStmt *statement, const char *source, MemoryContext context) {
   const pg::DdlSteps steps = pg::call([&] {
@@ -68,6 +89,8 @@ List *find(PlannedStmt *statement, const char *source, MemoryContext context) {
   List *findings = NIL;
   for (int i = 0; i < steps.count; ++i) {
     const pg::DdlStep &step = steps.steps[i];
+    if (!may_run(step))
+      continue;
     const JudgedStep judged = judge_step(step);
     const core::Judgement &judgement = judged.judgement;
     if (judgement.verdict == core::Verdict::safe)
@@ -92,9 +115,16 @@ List *find(PlannedStmt *statement, const char *source, MemoryContext context) {
   return findings;
 }
 
+// A cancel, a statement_timeout or a shutdown that arrived while judging
+// is the user's or the server's, not a reason to let the statement run.
+bool interrupts_statement(int sqlerrcode) {
+  return ERRCODE_TO_CATEGORY(sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION;
+}
+
 // Runs find() in a subtransaction: whatever goes wrong while judging (a
 // type that does not exist, a function the DEFAULT names that is missing)
 // is PostgreSQL's to report when the statement runs, never the guard's.
+// Only an interruption is raised again, once the subtransaction is gone.
 List *find_safely(PlannedStmt *statement, const char *source) {
   MemoryContext caller_context = CurrentMemoryContext;
   ResourceOwner caller_owner = CurrentResourceOwner;
@@ -102,8 +132,16 @@ List *find_safely(PlannedStmt *statement, const char *source) {
   MemoryContextSwitchTo(caller_context);
   List *findings = NIL;
   bool judged = true;
+  int interruption = 0;
+  char message[256] = "";
   try {
     findings = find(statement, source, caller_context);
+  } catch (const pg::Error &error) {
+    judged = false;
+    if (interrupts_statement(error.sqlerrcode())) {
+      interruption = error.sqlerrcode();
+      strlcpy(message, error.what(), sizeof(message));
+    }
   } catch (...) {
     judged = false;
   }
@@ -113,6 +151,8 @@ List *find_safely(PlannedStmt *statement, const char *source) {
     RollbackAndReleaseCurrentSubTransaction();
   MemoryContextSwitchTo(caller_context);
   CurrentResourceOwner = caller_owner;
+  if (interruption != 0)
+    ereport(ERROR, (errcode(interruption), errmsg_internal("%s", message)));
   return judged ? findings : NIL;
 }
 
@@ -141,8 +181,9 @@ void guard_utility(PlannedStmt *statement, const char *source, bool read_only_tr
                    ProcessUtilityContext context, ParamListInfo params,
                    QueryEnvironment *environment, DestReceiver *dest,
                    QueryCompletion *completion) {
-  if (guc::guard != guc::kGuardOff && !exempt && IsTransactionState() &&
-      guarded_statement(statement->utilityStmt))
+  // A read-only transaction or a standby refuses DDL itself (25006).
+  if (guc::guard != guc::kGuardOff && !exempt && IsTransactionState() && !XactReadOnly &&
+      !RecoveryInProgress() && guarded_statement(statement->utilityStmt))
     report(find_safely(statement, source));
   if (previous_hook != nullptr)
     previous_hook(statement, source, read_only_tree, context, params, environment, dest,
