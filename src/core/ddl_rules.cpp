@@ -25,7 +25,8 @@ constexpr std::array<RuleInfo, kDdlRules> kRules{{
     {DdlRule::validating_constraint, "validating_constraint", S::large_tables,
      "ADD CONSTRAINT CHECK or FOREIGN KEY without NOT VALID reads every row while "
      "holding its lock (ACCESS EXCLUSIVE for a CHECK, SHARE ROW EXCLUSIVE on both "
-     "tables for a foreign key)"},
+     "tables for a foreign key); ATTACH PARTITION reads the partition, and a new "
+     "partition's default partition, the same way under ACCESS EXCLUSIVE"},
     {DdlRule::index_constraint, "index_constraint", S::large_tables,
      "ADD CONSTRAINT UNIQUE, PRIMARY KEY or EXCLUDE without USING INDEX builds its "
      "index under ACCESS EXCLUSIVE"},
@@ -46,13 +47,14 @@ constexpr std::array<RuleInfo, kDdlRules> kRules{{
      "ALTER COLUMN TYPE rewrites the table and rebuilds its indexes under ACCESS "
      "EXCLUSIVE unless the old values are binary-compatible with the new type "
      "(varchar(n) to a longer varchar or text, numeric to a higher precision at "
-     "the same scale)"},
+     "the same scale); even then an index on the column is rebuilt when its "
+     "collation or operator class changes, and so is an expression or partial one"},
     {DdlRule::table_rewrite, "table_rewrite", S::large_tables,
-     "VACUUM FULL, CLUSTER, SET TABLESPACE and SET LOGGED/UNLOGGED copy the whole "
-     "table under ACCESS EXCLUSIVE"},
+     "VACUUM FULL, CLUSTER, SET TABLESPACE, SET LOGGED/UNLOGGED and REFRESH "
+     "MATERIALIZED VIEW without CONCURRENTLY fill a new file under ACCESS EXCLUSIVE"},
     {DdlRule::breaks_clients, "breaks_clients", S::always_warn,
-     "RENAME of a table or column and DROP COLUMN are quick, but every client "
-     "that still uses the old name fails at once"},
+     "RENAME of a table or column, SET SCHEMA and DROP COLUMN are quick, but every "
+     "client that still uses the old name fails at once"},
     {DdlRule::truncate_cascade, "truncate_cascade", S::always,
      "TRUNCATE ... CASCADE also empties every table whose foreign keys refer to "
      "the table, under ACCESS EXCLUSIVE on each"},

@@ -48,11 +48,17 @@ JudgedStep judge_step(const pg::DdlStep &step) {
     judged.advice = "give the column a DEFAULT first, or change the application to write "
                     "it, and SET NOT NULL once no insert leaves it out";
   }
-  if (live_table && judged.facts.lock) {
-    judged.blocker = pg::find_lock_blocker(step.relid, *judged.facts.lock);
+  std::optional<core::LockMode> requested = judged.facts.lock;
+  if (requested && step.requested_lock != NoLock)
+    requested = static_cast<core::LockMode>(step.requested_lock - AccessShareLock);
+  if (live_table && requested) {
+    judged.blocker = pg::find_lock_blocker(step.relid, *requested);
     judged.facts.conflicting_lock_now = judged.blocker.has_value();
   }
   judged.judgement = core::judge(judged.facts, step.table_facts, guc::guard_min_rows);
+  // When only the queue is wrong, the lock that would wait is the one to name.
+  if (judged.judgement.rule == core::DdlRule::lock_queue)
+    judged.facts.lock = requested;
   return judged;
 }
 

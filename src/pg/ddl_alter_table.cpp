@@ -136,6 +136,18 @@ void add_column(Target &target, AlterTableCmd *cmd) {
                      : "catalog only";
 }
 
+// Whether an earlier step of the script adds column `name` to `relid`.
+bool added_by_script(const Script &script, Oid relid, const char *name) {
+  const char *action = psprintf("ADD COLUMN %s", quote_identifier(name));
+  ListCell *cell;
+  foreach (cell, script.steps) {
+    const auto *step = static_cast<const DdlStep *>(lfirst(cell));
+    if (step->relid == relid && strcmp(step->action, action) == 0)
+      return true;
+  }
+  return false;
+}
+
 void set_not_null(Target &target, AlterTableCmd *cmd) {
   DdlStep *step = add_step(target.script, target.table,
                            psprintf("SET NOT NULL %s", quote_identifier(cmd->name)));
@@ -143,8 +155,19 @@ void set_not_null(Target &target, AlterTableCmd *cmd) {
   if (!OidIsValid(target.table.relid))
     return;
   HeapTuple tuple = SearchSysCacheAttName(target.table.relid, cmd->name);
-  if (!HeapTupleIsValid(tuple))
+  if (!HeapTupleIsValid(tuple)) {
+    // Neither in the table nor added before: PostgreSQL's error (42703).
+    if (!added_by_script(target.script, target.table.relid, cmd->name))
+      return;
+    // A column the script adds before: nothing proves it NOT NULL, and
+    // PostgreSQL reads every row to check it.
+    step->facts.rule = core::DdlRule::set_not_null_scan;
+    step->facts.scans = true;
+    step->remark = "the column is added earlier in the script";
+    step->advice = "add the column with colmig.add_column(..., not_null => true), which "
+                   "fills it and sets NOT NULL without a long lock";
     return;
+  }
   auto *attribute = reinterpret_cast<Form_pg_attribute>(GETSTRUCT(tuple));
   const AttrNumber attnum = attribute->attnum;
   const bool already = attribute->attnotnull;
@@ -156,7 +179,7 @@ void set_not_null(Target &target, AlterTableCmd *cmd) {
   }
   step->not_null_attnum = attnum;
   step->column_has_default = has_default;
-  if (not_null_proven(target.table.relid, attnum)) {
+  if (target.rel != nullptr && not_null_proven(target.rel, attnum)) {
     step->remark = "a valid CHECK constraint proves the column NOT NULL: no scan";
     return;
   }
@@ -189,8 +212,25 @@ void alter_column_type(Target &target, AlterTableCmd *cmd) {
     return;
   }
   if (change == TypeChange::keeps_values) {
-    step->remark = "the old values are binary-compatible with the new type: catalog only "
-                   "(an index on the column may still be rebuilt)";
+    const int rebuilt = indexes_rebuilt_by_type_change(
+        target.rel, attnum, type, GetColumnDefCollation(nullptr, def, type));
+    if (rebuilt == 0) {
+      step->remark =
+          "the old values are binary-compatible with the new type: catalog only";
+      return;
+    }
+    // No rewrite, but each such index is built again from every row.
+    step->remark = psprintf("the old values are binary-compatible with the new type, but "
+                            "%d %s on the column %s rebuilt (a new collation or operator "
+                            "class, or an expression or partial index)",
+                            rebuilt, rebuilt == 1 ? "index" : "indexes",
+                            rebuilt == 1 ? "is" : "are");
+    step->facts.rule = core::DdlRule::rewriting_type_change;
+    step->facts.scans = step->facts.builds_index = true;
+    step->advice =
+        "expand and contract: add a new column with colmig.add_column(..., "
+        "backfill_expr => ...) and build its index with colmig.create_index(), "
+        "move the readers over, then drop the old column";
     return;
   }
   if (change == TypeChange::unknown)
@@ -219,6 +259,9 @@ void describe_command(Target &target, AlterTableCmd *cmd) {
     return;
   case AT_AlterColumnType:
     alter_column_type(target, cmd);
+    return;
+  case AT_AttachPartition:
+    attach_partition(target, cmd);
     return;
   default:
     break;

@@ -5,8 +5,11 @@
 #include "pg/ddl_statement_parts.hpp"
 
 extern "C" {
+#include "access/htup_details.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
+#include "commands/defrem.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
@@ -17,8 +20,10 @@ extern "C" {
 #include "parser/parse_relation.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/ruleutils.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
 }
@@ -109,6 +114,84 @@ TypeChange type_change_rewrites(Relation rel, AttrNumber attnum, Oid new_type,
       reinterpret_cast<Node *>(expression_planner(reinterpret_cast<Expr *>(coerced)));
   return requires_rewrite(coerced, attnum) ? TypeChange::rewrites
                                            : TypeChange::keeps_values;
+}
+
+namespace {
+
+// Whether the expressions or predicate (column `field` of pg_index) of an
+// index read column `attnum`.
+bool index_expression_reads(HeapTuple index, int field, AttrNumber attnum) {
+  bool isnull = false;
+  const Datum value = SysCacheGetAttr(INDEXRELID, index, field, &isnull);
+  if (isnull)
+    return false;
+  Bitmapset *columns = nullptr;
+  pull_varattnos(static_cast<Node *>(stringToNode(TextDatumGetCString(value))), 1,
+                 &columns);
+  return bms_is_member(attnum - FirstLowInvalidHeapAttributeNumber, columns);
+}
+
+// Whether key column `key` of an index on the column is rebuilt: when the
+// collation it took from the column changes, or the new type's default
+// operator class is of another family than the old type's it uses.
+bool index_key_rebuilt(Form_pg_attribute column, Oid class_oid, Oid collation, Oid am,
+                       Oid new_type, Oid new_collation) {
+  if (collation == column->attcollation && new_collation != column->attcollation)
+    return true;
+  // A class the index names itself is named again when it is rebuilt.
+  if (class_oid != GetDefaultOpClass(column->atttypid, am))
+    return false;
+  const Oid new_class = GetDefaultOpClass(new_type, am);
+  return !OidIsValid(new_class) ||
+         get_opclass_family(new_class) != get_opclass_family(class_oid);
+}
+
+Oid access_method_of(Oid index) {
+  HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(index));
+  if (!HeapTupleIsValid(tuple))
+    return InvalidOid;
+  const Oid am = reinterpret_cast<Form_pg_class>(GETSTRUCT(tuple))->relam;
+  ReleaseSysCache(tuple);
+  return am;
+}
+
+} // namespace
+
+int indexes_rebuilt_by_type_change(Relation rel, AttrNumber attnum, Oid new_type,
+                                   Oid new_collation) {
+  Form_pg_attribute column = TupleDescAttr(RelationGetDescr(rel), attnum - 1);
+  int rebuilt = 0;
+  List *indexes = RelationGetIndexList(rel);
+  ListCell *cell;
+  foreach (cell, indexes) {
+    HeapTuple tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(cell)));
+    if (!HeapTupleIsValid(tuple))
+      continue;
+    auto *form = reinterpret_cast<Form_pg_index>(GETSTRUCT(tuple));
+    // CheckIndexCompatible does not assess expressions or predicates: an
+    // index with either is rebuilt whenever it depends on the column.
+    const bool assessed = heap_attisnull(tuple, Anum_pg_index_indexprs, nullptr) &&
+                          heap_attisnull(tuple, Anum_pg_index_indpred, nullptr);
+    bool uses = index_expression_reads(tuple, Anum_pg_index_indexprs, attnum) ||
+                index_expression_reads(tuple, Anum_pg_index_indpred, attnum);
+    for (int i = 0; i < form->indnatts; ++i)
+      uses = uses || form->indkey.values[i] == attnum;
+    bool rebuilds = uses && !assessed;
+    bool isnull = false;
+    auto *classes = reinterpret_cast<oidvector *>(DatumGetPointer(
+        SysCacheGetAttr(INDEXRELID, tuple, Anum_pg_index_indclass, &isnull)));
+    auto *collations = reinterpret_cast<oidvector *>(DatumGetPointer(
+        SysCacheGetAttr(INDEXRELID, tuple, Anum_pg_index_indcollation, &isnull)));
+    const Oid am = access_method_of(form->indexrelid);
+    for (int i = 0; i < form->indnkeyatts && uses && !rebuilds; ++i)
+      rebuilds = form->indkey.values[i] == attnum &&
+                 index_key_rebuilt(column, classes->values[i], collations->values[i], am,
+                                   new_type, new_collation);
+    ReleaseSysCache(tuple);
+    rebuilt += rebuilds ? 1 : 0;
+  }
+  list_free(indexes);
+  return rebuilt;
 }
 
 const char *deparse_table_expression(Relation rel, Node *raw, ParseExprKind kind) {

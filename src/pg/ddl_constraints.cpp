@@ -106,6 +106,15 @@ void add_check_or_foreign_key(Target &target, Constraint *con, DdlStep *step) {
   step->facts.scans = true;
   if (target.rel == nullptr)
     return;
+  // Options colmig's calls do not take: the same constraint NOT VALID,
+  // then validated, keeps them all.
+  if (con->is_no_inherit || con->deferrable || con->initdeferred ||
+      (foreign &&
+       (con->fk_matchtype != FKCONSTR_MATCH_SIMPLE || con->fk_del_set_cols != NIL))) {
+    step->advice = "add the same constraint NOT VALID, then VALIDATE CONSTRAINT it in a "
+                   "transaction of its own (it blocks no writes there)";
+    return;
+  }
   if (!foreign) {
     step->alternative =
         psprintf("SELECT colmig.add_check(%s, %s, %s)", literal(table_name(target)),
@@ -152,12 +161,24 @@ void add_index_constraint(Target &target, Constraint *con, DdlStep *step) {
   const char *first = strVal(linitial(con->keys));
   const char *name =
       constraint_name(target, con, primary ? "pkey" : "key", primary ? nullptr : first);
-  step->alternative = psprintf(
-      "SELECT colmig.create_index(%s, %s, %s, is_unique => true); ALTER TABLE %s ADD "
-      "CONSTRAINT %s %s USING INDEX %s",
-      literal(table_name(target)), literal(name), literal(key_list(con->keys)),
-      table_name(target), quote_identifier(name), primary ? "PRIMARY KEY" : "UNIQUE",
-      quote_identifier(name));
+  const char *attach = psprintf(
+      "ALTER TABLE %s ADD CONSTRAINT %s %s USING INDEX %s", table_name(target),
+      quote_identifier(name), primary ? "PRIMARY KEY" : "UNIQUE", quote_identifier(name));
+  // Options colmig.create_index() does not take: the same two steps in SQL.
+  if (con->including != NIL || con->options != NIL || con->indexspace != nullptr ||
+      con->nulls_not_distinct || con->deferrable) {
+    step->advice = psprintf("CREATE UNIQUE INDEX CONCURRENTLY %s with the constraint's "
+                            "options, then %s",
+                            quote_identifier(name), attach);
+    return;
+  }
+  // The call returns at once; the constraint can be attached only once its
+  // job has built the index, so that second step is the remark's.
+  step->alternative =
+      psprintf("SELECT colmig.create_index(%s, %s, %s, is_unique => true)",
+               literal(table_name(target)), literal(name), literal(key_list(con->keys)));
+  step->remark =
+      psprintf("once the job has built the index, %s attaches it in a moment", attach);
 }
 
 } // namespace
@@ -240,6 +261,7 @@ void validate_constraint(Target &target, AlterTableCmd *cmd) {
     held = lock_held_for_validate(target, cmd->name);
   if (held != NoLock) {
     step->facts.rule = core::DdlRule::validate_in_same_transaction;
+    step->requested_lock = ShareUpdateExclusiveLock;
     set_lock(step, held);
     step->remark = "this transaction already holds a strong lock on the table (it added "
                    "the constraint): the rows are read under that lock";

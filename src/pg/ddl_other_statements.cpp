@@ -7,6 +7,7 @@ extern "C" {
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "catalog/heap.h"
 #include "catalog/index.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
@@ -32,18 +33,6 @@ bool has_option(List *options, const char *name) {
       return defGetBoolean(option);
   }
   return false;
-}
-
-const char *quoted_list(List *items) {
-  StringInfoData out;
-  initStringInfo(&out);
-  ListCell *cell;
-  foreach (cell, items) {
-    if (cell != list_head(items))
-      appendStringInfoString(&out, ", ");
-    appendStringInfoString(&out, quote_literal_cstr(strVal(lfirst(cell))));
-  }
-  return out.data;
 }
 
 // The colmig.create_index() call of a CREATE INDEX on an existing table.
@@ -83,26 +72,31 @@ const char *create_index_call(const Table &table, IndexStmt *stmt) {
   return out.data;
 }
 
-// The tables whose foreign keys refer to `relid` (TRUNCATE ... CASCADE
-// empties them too), as a list of their names.
-List *referencing_tables(Oid relid) {
-  List *names = NIL;
-  Relation constraints = table_open(ConstraintRelationId, AccessShareLock);
-  SysScanDesc scan =
-      systable_beginscan(constraints, InvalidOid, false, nullptr, 0, nullptr);
-  HeapTuple tuple;
-  while (HeapTupleIsValid(tuple = systable_getnext(scan))) {
-    auto *form = reinterpret_cast<Form_pg_constraint>(GETSTRUCT(tuple));
-    if (form->contype == CONSTRAINT_FOREIGN && form->confrelid == relid &&
-        form->conrelid != relid) {
-      char *name = get_rel_name(form->conrelid);
-      if (name != nullptr)
-        names = list_append_unique(names, makeString(name));
+// The tables TRUNCATE ... CASCADE of `named` empties besides those it
+// names: whose foreign keys refer to one of them, and so on, as
+// ExecuteTruncate follows them. Their qualified names, comma-separated, or
+// null for none.
+const char *cascaded_tables(List *named) {
+  List *all = list_copy(named);
+  StringInfoData out;
+  initStringInfo(&out);
+  for (List *level = heap_truncate_find_FKs(all); level != NIL;) {
+    List *next = NIL;
+    ListCell *cell;
+    foreach (cell, level) {
+      const Oid relid = lfirst_oid(cell);
+      if (list_member_oid(all, relid))
+        continue;
+      all = lappend_oid(all, relid);
+      next = lappend_oid(next, relid);
+      const char *name = qualified_name(relid);
+      if (name == nullptr)
+        continue;
+      appendStringInfo(&out, "%s%s", out.len > 0 ? ", " : "", name);
     }
+    level = next != NIL ? heap_truncate_find_FKs(next) : NIL;
   }
-  systable_endscan(scan);
-  table_close(constraints, AccessShareLock);
-  return names;
+  return out.len > 0 ? out.data : nullptr;
 }
 
 // An index named by a statement: its table, or nothing when missing
@@ -146,6 +140,10 @@ void describe_index(Script &script, IndexStmt *stmt) {
 }
 
 void describe_drop(Script &script, DropStmt *stmt) {
+  if (stmt->removeType == OBJECT_TRIGGER) {
+    describe_drop_trigger(script, stmt);
+    return;
+  }
   ListCell *cell;
   foreach (cell, stmt->objects) {
     if (stmt->removeType == OBJECT_INDEX) {
@@ -261,6 +259,7 @@ void describe_cluster(Script &script, ClusterStmt *stmt) {
 }
 
 void describe_truncate(Script &script, TruncateStmt *stmt) {
+  List *named = NIL;
   ListCell *cell;
   foreach (cell, stmt->relations) {
     const Table table = find_table(script, castNode(RangeVar, lfirst(cell)));
@@ -269,17 +268,24 @@ void describe_truncate(Script &script, TruncateStmt *stmt) {
     DdlStep *step = add_step(script, table, "TRUNCATE");
     set_lock(step, AccessExclusiveLock);
     step->remark = "empties the table";
-    if (stmt->behavior != DROP_CASCADE || !OidIsValid(table.relid))
-      continue;
-    List *others = referencing_tables(table.relid);
-    if (others == NIL)
-      continue;
-    step->action = "TRUNCATE ... CASCADE";
-    step->facts.rule = core::DdlRule::truncate_cascade;
-    step->remark = psprintf("also empties %s", quoted_list(others));
-    step->advice = "name every table to empty, without CASCADE: TRUNCATE then refuses "
-                   "when another table still refers to one";
+    // The TRUNCATE privilege lets a role that does not own the table run it.
+    step->non_owner_privilege = ACL_TRUNCATE;
+    if (OidIsValid(table.relid))
+      named = lappend_oid(named, table.relid);
   }
+  if (stmt->behavior != DROP_CASCADE || named == NIL)
+    return;
+  const char *others = cascaded_tables(named);
+  if (others == nullptr)
+    return;
+  // The cascade belongs to the statement: its last step carries it.
+  auto *step = static_cast<DdlStep *>(llast(script.steps));
+  step->action = "TRUNCATE ... CASCADE";
+  step->facts.rule = core::DdlRule::truncate_cascade;
+  step->remark = psprintf("also empties %s, under ACCESS EXCLUSIVE", others);
+  step->advice = psprintf("name every table to empty, without CASCADE (TRUNCATE %s, %s), "
+                          "so that the statement says what it empties",
+                          step->table, others);
 }
 
 void describe_rename(Script &script, RenameStmt *stmt) {

@@ -80,14 +80,6 @@ core::TableFacts table_facts(Oid relid) {
   return facts;
 }
 
-const char *qualified_name(Oid relid) {
-  char *name = get_rel_name(relid);
-  char *schema = get_namespace_name(get_rel_namespace(relid));
-  if (name == nullptr || schema == nullptr)
-    return nullptr;
-  return quote_qualified_identifier(schema, name);
-}
-
 bool names_created_table(Script &script, const RangeVar *relation) {
   ListCell *cell;
   foreach (cell, script.created) {
@@ -182,13 +174,21 @@ void describe_statement(Script &script, Node *node) {
   case T_TransactionStmt:
     describe_transaction(script, reinterpret_cast<TransactionStmt *>(node));
     break;
-  case T_CreateStmt: {
-    auto *create = reinterpret_cast<CreateStmt *>(node);
-    script.created = lappend(script.created, create->relation);
-    add_step(script, Table{InvalidOid, nullptr, false, {}},
-             "CREATE TABLE: a new, empty table");
+  case T_CreateStmt:
+    describe_create_table(script, reinterpret_cast<CreateStmt *>(node));
     break;
-  }
+  case T_CreateTrigStmt:
+    describe_create_trigger(script, reinterpret_cast<CreateTrigStmt *>(node));
+    break;
+  case T_LockStmt:
+    describe_lock(script, reinterpret_cast<LockStmt *>(node));
+    break;
+  case T_AlterObjectSchemaStmt:
+    describe_set_schema(script, reinterpret_cast<AlterObjectSchemaStmt *>(node));
+    break;
+  case T_RefreshMatViewStmt:
+    describe_refresh(script, reinterpret_cast<RefreshMatViewStmt *>(node));
+    break;
   case T_CreateTableAsStmt: {
     auto *create = reinterpret_cast<CreateTableAsStmt *>(node);
     script.created = lappend(script.created, create->into->rel);
@@ -223,6 +223,14 @@ DdlSteps collect(Script &script) {
 
 } // namespace
 
+const char *qualified_name(Oid relid) {
+  char *name = get_rel_name(relid);
+  char *schema = get_namespace_name(get_rel_namespace(relid));
+  if (name == nullptr || schema == nullptr)
+    return nullptr;
+  return quote_qualified_identifier(schema, name);
+}
+
 Table table_by_oid(Oid relid) {
   Table table{relid, qualified_name(relid), false, {}};
   if (table.name == nullptr)
@@ -232,17 +240,20 @@ Table table_by_oid(Oid relid) {
 }
 
 bool table_known(Script &script, const RangeVar *relation) {
-  return names_created_table(script, relation) ||
-         OidIsValid(RangeVarGetRelid(relation, NoLock, true));
+  return OidIsValid(RangeVarGetRelid(relation, NoLock, true)) ||
+         names_created_table(script, relation);
 }
 
 Table find_table(Script &script, const RangeVar *relation) {
-  if (names_created_table(script, relation)) {
+  // A table that exists is judged as it is, also when the script creates
+  // one of the same name (IF NOT EXISTS, another schema, after a DROP):
+  // only a name that resolves to nothing yet is the script's new table.
+  const Oid relid = RangeVarGetRelid(relation, NoLock, true);
+  if (!OidIsValid(relid) && names_created_table(script, relation)) {
     Table table{InvalidOid, quote_identifier(relation->relname), true, {}};
     table.facts.created_in_transaction = true;
     return table;
   }
-  const Oid relid = RangeVarGetRelid(relation, NoLock, true);
   if (!OidIsValid(relid)) {
     if (script.from_guard)
       return Table{InvalidOid, nullptr, false, {}};

@@ -12,6 +12,7 @@
 
 extern "C" {
 #include "nodes/parsenodes.h"
+#include "storage/lockdefs.h"
 }
 
 namespace colmig::pg {
@@ -40,6 +41,13 @@ struct DdlStep {
   // NamedArgExpr-like pairs, see call_argument), else null.
   const char *colmig_function;
   List *colmig_args;
+  // The privilege that lets a role other than the table's owner run the
+  // step (ACL_TRUNCATE for TRUNCATE); 0: only the owner may.
+  AclMode non_owner_privilege;
+  // The lock the statement requests when the rows are read under another
+  // one the transaction holds (VALIDATE after ADD ... NOT VALID); the
+  // request may still queue. NoLock: the step's own lock.
+  LOCKMODE requested_lock;
 };
 
 struct DdlSteps {

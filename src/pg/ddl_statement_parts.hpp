@@ -42,6 +42,8 @@ struct Table {
 // Missing: 42P01 for plan(), Table{InvalidOid} for the guard.
 Table find_table(Script &script, const RangeVar *relation);
 Table table_by_oid(Oid relid);
+// "schema"."table" as quote_qualified_identifier writes it; null once gone.
+const char *qualified_name(Oid relid);
 // The table exists, or the script created it (for IF EXISTS).
 bool table_known(Script &script, const RangeVar *relation);
 
@@ -64,6 +66,12 @@ ColumnDefault analyse_default(Relation rel, Node *raw_default, Oid type, int32 t
 enum class TypeChange { keeps_values, rewrites, refused, unknown };
 TypeChange type_change_rewrites(Relation rel, AttrNumber attnum, Oid new_type,
                                 int32 new_typmod, Node *raw_using);
+// How many of `rel`'s indexes a type change of column `attnum` that keeps
+// its values still rebuilds (as TryReuseIndex decides: a new collation or
+// operator family, or any expression or partial index, which colmig does
+// not read and assumes depends on the column).
+int indexes_rebuilt_by_type_change(Relation rel, AttrNumber attnum, Oid new_type,
+                                   Oid new_collation);
 // An expression of `rel`'s columns, analysed and deparsed ("(v > 0)").
 const char *deparse_table_expression(Relation rel, Node *raw, ParseExprKind kind);
 // The key list of an index as colmig.create_index() takes it.
@@ -82,7 +90,11 @@ const char *table_name(const Target &target);
 void add_constraint(Target &target, AlterTableCmd *cmd);
 void validate_constraint(Target &target, AlterTableCmd *cmd);
 
-// Statement kinds (ddl_alter_table.cpp, ddl_other_statements.cpp).
+// ALTER TABLE ... ATTACH PARTITION (ddl_table_links.cpp).
+void attach_partition(Target &target, AlterTableCmd *cmd);
+
+// Statement kinds (ddl_alter_table.cpp, ddl_other_statements.cpp,
+// ddl_table_links.cpp, ddl_lock_statements.cpp).
 void describe_alter_table(Script &script, AlterTableStmt *stmt);
 void describe_index(Script &script, IndexStmt *stmt);
 void describe_drop(Script &script, DropStmt *stmt);
@@ -90,6 +102,12 @@ void describe_reindex(Script &script, ReindexStmt *stmt);
 void describe_vacuum(Script &script, VacuumStmt *stmt);
 void describe_cluster(Script &script, ClusterStmt *stmt);
 void describe_truncate(Script &script, TruncateStmt *stmt);
+void describe_create_table(Script &script, CreateStmt *stmt);
+void describe_create_trigger(Script &script, CreateTrigStmt *stmt);
+void describe_drop_trigger(Script &script, DropStmt *stmt);
+void describe_lock(Script &script, LockStmt *stmt);
+void describe_set_schema(Script &script, AlterObjectSchemaStmt *stmt);
+void describe_refresh(Script &script, RefreshMatViewStmt *stmt);
 void describe_rename(Script &script, RenameStmt *stmt);
 
 } // namespace colmig::pg::ddl
