@@ -203,9 +203,10 @@ CREATE INDEX small_n ON small (n);
 ALTER TABLE big ADD COLUMN g2 int DEFAULT 0;
 -- Block: refused with 55000, the HINT is the colmig call; nothing changed.
 SET colmig.guard = block;
-\set VERBOSITY verbose
+\set VERBOSITY sqlstate
 ALTER TABLE big ADD COLUMN g3 timestamptz DEFAULT clock_timestamp();
 \set VERBOSITY default
+ALTER TABLE big ADD COLUMN g3 timestamptz DEFAULT clock_timestamp();
 SELECT count(*) AS g3_columns FROM pg_attribute WHERE attrelid = 'big'::regclass AND attname = 'g3';
 ALTER TABLE big ALTER COLUMN v SET NOT NULL;
 VACUUM FULL big;
@@ -262,6 +263,183 @@ SELECT lock_mode, regexp_replace(regexp_replace(note, 'pid [0-9]+ \([^)]*\)', 'p
   FROM colmig.plan('ALTER TABLE big ALTER COLUMN derived SET NOT NULL');
 SELECT pg_advisory_unlock(4242);
 CALL colmig.wait_job(:job_live, '60s');
+-- 10. Statements judged by the tables they lock. Each row's table (from
+--     its note) gets the lock PostgreSQL takes, and a scan where it reads
+--     the rows: the statement runs in a transaction block, rolled back,
+--     and this session's strongest lock on the table and its sequential
+--     scans are compared with the plan's row.
+CREATE FUNCTION lock_taken(ddl text, tab text, OUT mode text, OUT scanned boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+    modes text[] := ARRAY['AccessShareLock', 'RowShareLock', 'RowExclusiveLock',
+                          'ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock',
+                          'ExclusiveLock', 'AccessExclusiveLock'];
+    rel oid := tab::regclass;
+    scans_before bigint := coalesce((SELECT seq_scan FROM pg_stat_xact_user_tables
+                                      WHERE relid = rel), 0);
+BEGIN
+    BEGIN
+        EXECUTE ddl;
+        SELECT upper(regexp_replace(regexp_replace(modes[max(array_position(modes, l.mode))],
+                                                   'Lock$', ''), '([a-z])([A-Z])', '\1 \2', 'g'))
+          INTO mode FROM pg_locks l
+         WHERE l.locktype = 'relation' AND l.relation = rel AND l.pid = pg_backend_pid();
+        scanned := coalesce((SELECT seq_scan FROM pg_stat_xact_user_tables
+                              WHERE relid = rel), 0) > scans_before;
+        RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = coalesce(mode, '') || ',' || scanned;
+    EXCEPTION WHEN raise_exception THEN
+        mode := nullif(split_part(SQLERRM, ',', 1), '');
+        scanned := split_part(SQLERRM, ',', 2)::boolean;
+    END;
+END
+$$;
+CREATE TABLE parted (id int, k int) PARTITION BY RANGE (k);
+CREATE TABLE parted_default PARTITION OF parted DEFAULT;
+CREATE TABLE loose (id int, k int);
+INSERT INTO loose SELECT g, g % 100 FROM generate_series(1, 20000) g;
+CREATE TABLE bounded (id int, k int NOT NULL CHECK (k >= 100 AND k < 200));
+INSERT INTO bounded SELECT g, 100 + g % 100 FROM generate_series(1, 20000) g;
+ANALYZE loose, bounded;
+CREATE MATERIALIZED VIEW big_view AS SELECT id, v FROM big;
+CREATE UNIQUE INDEX ON big_view (id);
+CREATE TRIGGER big_trigger BEFORE UPDATE ON big
+  FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger();
+CREATE SCHEMA elsewhere;
+CREATE TABLE linked (ddl text);
+INSERT INTO linked VALUES
+  ('CREATE TRIGGER t BEFORE INSERT ON big FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger()'),
+  ('DROP TRIGGER big_trigger ON big'),
+  ('LOCK TABLE big IN SHARE MODE'),
+  ('LOCK TABLE big IN ROW EXCLUSIVE MODE NOWAIT'),
+  ('ALTER TABLE big SET SCHEMA elsewhere'),
+  ('REFRESH MATERIALIZED VIEW big_view'),
+  ('REFRESH MATERIALIZED VIEW CONCURRENTLY big_view'),
+  ('CREATE TABLE big_child (id int REFERENCES big)'),
+  ('CREATE TABLE big_heir () INHERITS (big)'),
+  ('CREATE TABLE IF NOT EXISTS big (id int)'),
+  ('CREATE TABLE parted_low PARTITION OF parted FOR VALUES FROM (0) TO (100)'),
+  ('ALTER TABLE parted ATTACH PARTITION loose FOR VALUES FROM (0) TO (100)'),
+  ('ALTER TABLE parted ATTACH PARTITION bounded FOR VALUES FROM (100) TO (200)');
+SELECT l.ddl, p.step, substring(p.note FROM '^[a-z]+( \[[a-z_]+\])?') AS verdict,
+       t.tab, p.lock_mode, o.mode AS lock_taken, p.scans_table, o.scanned
+  FROM linked l
+ CROSS JOIN LATERAL colmig.plan(l.ddl) p
+ CROSS JOIN LATERAL (SELECT substring(p.note FROM ' public\.([a-z_]+) \(') AS tab) t
+ LEFT JOIN LATERAL lock_taken(l.ddl, t.tab) o ON t.tab IS NOT NULL
+ ORDER BY l.ddl, p.step;
+
+-- 11. Type changes that keep the values but rebuild an index: the plan's
+--     count against the indexes whose files PostgreSQL replaced.
+CREATE TABLE retyped (s varchar(50) COLLATE "C", t varchar(50));
+INSERT INTO retyped SELECT 'x' || g, 'y' || g FROM generate_series(1, 20000) g;
+CREATE INDEX retyped_s ON retyped (s);
+CREATE INDEX retyped_lower ON retyped (lower(s));
+CREATE INDEX retyped_partial ON retyped (t) WHERE s <> '';
+CREATE INDEX retyped_t ON retyped (t);
+ANALYZE retyped;
+CREATE FUNCTION indexes_rebuilt(ddl text) RETURNS int LANGUAGE plpgsql AS $$
+DECLARE
+    before oid[] := ARRAY(SELECT relfilenode FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid
+                           WHERE i.indrelid = 'retyped'::regclass ORDER BY c.relname);
+    rebuilt int;
+BEGIN
+    BEGIN
+        EXECUTE ddl;
+        SELECT count(*) INTO rebuilt
+          FROM unnest(before, ARRAY(SELECT relfilenode FROM pg_class c
+                                      JOIN pg_index i ON i.indexrelid = c.oid
+                                     WHERE i.indrelid = 'retyped'::regclass
+                                     ORDER BY c.relname)) AS u(old, new)
+         WHERE old <> new;
+        RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = rebuilt::text;
+    EXCEPTION WHEN raise_exception THEN
+        rebuilt := SQLERRM::int;
+    END;
+    RETURN rebuilt;
+END
+$$;
+SELECT d.ddl, substring(p.note FROM '^[a-z]+( \[[a-z_]+\])?') AS verdict, p.rewrites_table,
+       coalesce(substring(p.note FROM 'but ([0-9]+) ind')::int, 0) AS plan_rebuilds,
+       indexes_rebuilt(d.ddl) AS rebuilt
+  FROM (VALUES ('ALTER TABLE retyped ALTER COLUMN s TYPE varchar(80)'),
+               ('ALTER TABLE retyped ALTER COLUMN s TYPE varchar(80) COLLATE "C"'),
+               ('ALTER TABLE retyped ALTER COLUMN s TYPE text COLLATE "C"'),
+               ('ALTER TABLE retyped ALTER COLUMN t TYPE varchar(80)'),
+               ('ALTER TABLE retyped ALTER COLUMN t TYPE text')) d(ddl)
+ CROSS JOIN LATERAL colmig.plan(d.ddl) p;
+
+-- 12. Scripts: a column added earlier in the script is not NOT NULL yet
+--     (PostgreSQL reads every row), a column that exists nowhere is
+--     PostgreSQL's error, and CREATE TABLE IF NOT EXISTS of an existing
+--     table leaves the later statements judged on that table.
+SELECT step, substring(note FROM '^[a-z]+( \[[a-z_]+\])?') AS verdict, scans_table
+  FROM colmig.plan('ALTER TABLE big ADD COLUMN added int DEFAULT 1, ALTER COLUMN added SET NOT NULL;
+                    ALTER TABLE big ALTER COLUMN nowhere SET NOT NULL;
+                    CREATE TABLE IF NOT EXISTS big (id int);
+                    ALTER TABLE big ALTER COLUMN v SET NOT NULL');
+SELECT scanned FROM observe('ALTER TABLE big ADD COLUMN added int DEFAULT 1, ALTER COLUMN added SET NOT NULL');
+
+-- 13. Alternatives only where the colmig call does the same: a UNIQUE
+--     constraint's call builds the index (the note says how to attach it),
+--     options the calls do not take get advice instead; TRUNCATE CASCADE
+--     names every table the cascade reaches.
+CREATE TABLE guard_mid (id int PRIMARY KEY, ref int REFERENCES guard_ref);
+CREATE TABLE guard_leaf (mid int REFERENCES guard_mid);
+SELECT substring(note FROM 'Once the job.*USING INDEX [a-z_]+') AS note, safe_alternative
+  FROM colmig.plan('ALTER TABLE big ADD CONSTRAINT big_r UNIQUE (r)');
+SELECT d.ddl, p.safe_alternative IS NULL AS no_alternative,
+       substring(p.note FROM 'Instead: (.*)$') AS advice
+  FROM (VALUES ('ALTER TABLE big ADD CONSTRAINT u UNIQUE (r) INCLUDE (v)'),
+               ('ALTER TABLE big ADD CONSTRAINT u UNIQUE NULLS NOT DISTINCT (r)'),
+               ('ALTER TABLE big ADD CONSTRAINT f FOREIGN KEY (v) REFERENCES guard_ref MATCH FULL'),
+               ('ALTER TABLE big ADD CONSTRAINT f FOREIGN KEY (v) REFERENCES guard_ref DEFERRABLE'),
+               ('ALTER TABLE big ADD CONSTRAINT c CHECK (v > 0) NO INHERIT')) d(ddl)
+ CROSS JOIN LATERAL colmig.plan(d.ddl) p;
+SELECT regexp_replace(note, '\([0-9]+ rows, [0-9]+ [kMG]?B\)', '(its size)', 'g') AS note
+  FROM colmig.plan('TRUNCATE guard_ref CASCADE');
+
+-- 14. plan() and the guard hold no lock once they have judged: not on the
+--     tables they sized, nor on one whose constraints they read.
+BEGIN;
+SELECT count(*) AS steps
+  FROM colmig.plan('ALTER TABLE big ALTER COLUMN v SET NOT NULL;
+                    SELECT colmig.set_not_null(''big'', ''v'');
+                    ALTER TABLE parted ATTACH PARTITION bounded FOR VALUES FROM (100) TO (200)');
+SET LOCAL colmig.guard = warn;
+ALTER TABLE small ALTER COLUMN v SET NOT NULL;
+SELECT c.relname, l.mode FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+ WHERE l.pid = pg_backend_pid() AND c.relname IN ('big', 'parted', 'bounded', 'small')
+ ORDER BY 1, 2;
+ROLLBACK;
+
+-- 15. Where PostgreSQL refuses the statement itself, its own error comes
+--     first: a role that does not own the table, a read-only transaction.
+--     A role with the TRUNCATE privilege is judged. A statement_timeout
+--     while the guard judges (here: a USING expression folded by the
+--     planner) cancels the statement, which does not run.
+CREATE ROLE regress_guard_stranger;
+GRANT TRUNCATE ON guard_ref TO regress_guard_stranger;
+SET colmig.guard = block;
+SET ROLE regress_guard_stranger;
+ALTER TABLE big ADD COLUMN stranger float8 DEFAULT random();
+TRUNCATE guard_ref CASCADE;
+RESET ROLE;
+BEGIN READ ONLY;
+ALTER TABLE big ADD COLUMN stranger float8 DEFAULT random();
+ROLLBACK;
+CREATE FUNCTION slow_one() RETURNS int IMMUTABLE LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_sleep(0.5); RETURN 1; END $$;
+SET statement_timeout = '100ms';
+ALTER TABLE small ALTER COLUMN v TYPE bigint USING v + slow_one();
+RESET statement_timeout;
+SELECT format_type(atttypid, atttypmod) AS v_type FROM pg_attribute
+ WHERE attrelid = 'small'::regclass AND attname = 'v';
+RESET colmig.guard;
+
 DROP TABLE big, small, guard_child, guard_ref, corpus CASCADE;
-DROP FUNCTION guard_table(text, int), observe(text);
+DROP FUNCTION guard_table(text, int), observe(text), lock_taken(text, text),
+  indexes_rebuilt(text), slow_one();
+DROP TABLE parted, loose, bounded, linked, retyped, guard_leaf, guard_mid CASCADE;
+DROP SCHEMA elsewhere;
+DROP ROLE regress_guard_stranger;
 DROP DOMAIN positive_int, any_int;
