@@ -80,9 +80,19 @@ Row statement_row(const pg::DdlStep &step) {
 
 // --- the plan of a colmig call -------------------------------------------
 
+// A constant argument of the call, or null when absent or NULL; 22023
+// for an expression, which plan() cannot evaluate as the call would.
 const char *argument(const pg::DdlStep &call, const char *name, int position) {
   bool is_set = false;
-  return pg::call([&] { return pg::call_argument(call, name, position, &is_set); });
+  const char *value =
+      pg::call([&] { return pg::call_argument(call, name, position, &is_set); });
+  if (value == pg::kNotALiteral)
+    pg::raise("22023",
+              std::string("colmig.plan() reads the arguments of colmig.") +
+                  call.colmig_function + "() as written, and argument \"" + name +
+                  "\" is an expression",
+              {}, "Write it as a constant: plan() does not evaluate expressions.");
+  return value;
 }
 
 bool flag(const pg::DdlStep &call, const char *name, int position) {
@@ -202,6 +212,12 @@ int put_call_rows(ReturnSetInfo *result, int step_number, const pg::DdlStep &cal
       call, std::string(call.colmig_function) == "drop_index" ? "index" : "tbl", 0);
   const Oid relid = pg::call([&] { return pg::table_of_literal(table_text); });
   const std::optional<core::Plan> plan = job_plan(call, relid);
+  // The call itself would fail on a table or index that does not exist.
+  if (plan && table_text != nullptr && !OidIsValid(relid)) {
+    const bool index = std::string(call.colmig_function) == "drop_index";
+    pg::raise(index ? "42704" : "42P01", std::string(index ? "index \"" : "relation \"") +
+                                             table_text + "\" does not exist");
+  }
   if (!plan) {
     Row row;
     row.statement = call.statement;

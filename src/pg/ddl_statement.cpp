@@ -324,6 +324,8 @@ DdlSteps describe_utility(Node *parsetree, const char *source, int location, int
   return ddl::collect(script);
 }
 
+const char *const kNotALiteral = "(an expression)";
+
 const char *call_argument(const DdlStep &step, const char *name, int position,
                           bool *is_set) {
   *is_set = false;
@@ -346,7 +348,7 @@ const char *call_argument(const DdlStep &step, const char *name, int position,
     while (IsA(arg, TypeCast))
       arg = reinterpret_cast<TypeCast *>(arg)->arg;
     if (!IsA(arg, A_Const))
-      return "?"; // an expression: not a value colmig.plan() can read
+      return kNotALiteral; // not a value colmig.plan() can read
     auto *value = reinterpret_cast<A_Const *>(arg);
     if (value->isnull)
       return nullptr;

@@ -69,8 +69,11 @@ DdlSteps describe_utility(Node *parsetree, const char *source, int location, int
 // The text of argument `name` (or the `position`th, counted from 0, given
 // without a name) of a colmig call, as the literal the caller wrote: null
 // when absent or NULL. `is_set` tells an absent argument from NULL.
+// An argument written as an expression, not a constant, is kNotALiteral
+// (compared by address).
 const char *call_argument(const DdlStep &step, const char *name, int position,
                           bool *is_set);
+extern const char *const kNotALiteral;
 
 // For the plan of a colmig call: the table a regclass literal names
 // (InvalidOid when none), its live facts, whether an expression text is
