@@ -214,19 +214,32 @@ void alter_column_type(Target &target, AlterTableCmd *cmd) {
   if (change == TypeChange::keeps_values) {
     const int rebuilt = indexes_rebuilt_by_type_change(
         target.rel, attnum, type, GetColumnDefCollation(nullptr, def, type));
-    if (rebuilt == 0) {
+    const bool checked = checks_read_column(target.rel, attnum);
+    if (rebuilt == 0 && !checked) {
       step->remark =
           "the old values are binary-compatible with the new type: catalog only";
       return;
     }
-    // No rewrite, but each such index is built again from every row.
-    step->remark = psprintf("the old values are binary-compatible with the new type, but "
-                            "%d %s on the column %s rebuilt (a new collation or operator "
-                            "class, or an expression or partial index)",
-                            rebuilt, rebuilt == 1 ? "index" : "indexes",
-                            rebuilt == 1 ? "is" : "are");
+    // No rewrite, but a CHECK on the column is checked again, and each
+    // such index is built again, from every row.
     step->facts.rule = core::DdlRule::rewriting_type_change;
-    step->facts.scans = step->facts.builds_index = true;
+    step->facts.scans = true;
+    if (rebuilt == 0) {
+      step->remark =
+          "the old values are binary-compatible with the new type, but a CHECK "
+          "constraint on the column is added again and checked for every row";
+      step->advice =
+          "drop the CHECK constraint first, change the type, then add it again "
+          "with colmig.add_check()";
+      return;
+    }
+    step->remark =
+        psprintf("the old values are binary-compatible with the new type, but "
+                 "%d %s on the column %s rebuilt (a new collation or operator "
+                 "class, or an expression or partial index)%s",
+                 rebuilt, rebuilt == 1 ? "index" : "indexes", rebuilt == 1 ? "is" : "are",
+                 checked ? ", and a CHECK constraint on it is checked again" : "");
+    step->facts.builds_index = true;
     step->advice =
         "expand and contract: add a new column with colmig.add_column(..., "
         "backfill_expr => ...) and build its index with colmig.create_index(), "

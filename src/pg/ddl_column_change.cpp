@@ -141,10 +141,13 @@ bool index_key_rebuilt(Form_pg_attribute column, Oid class_oid, Oid collation, O
   // A class the index names itself is named again when it is rebuilt.
   if (class_oid != GetDefaultOpClass(column->atttypid, am))
     return false;
+  // CheckIndexCompatible compares the classes themselves: timestamp_ops
+  // and timestamptz_ops share a family, and still the index is rebuilt.
   const Oid new_class = GetDefaultOpClass(new_type, am);
-  return !OidIsValid(new_class) ||
-         get_opclass_family(new_class) != get_opclass_family(class_oid);
+  return !OidIsValid(new_class) || new_class != class_oid;
 }
+
+} // namespace
 
 Oid access_method_of(Oid index) {
   HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(index));
@@ -155,7 +158,19 @@ Oid access_method_of(Oid index) {
   return am;
 }
 
-} // namespace
+bool checks_read_column(Relation rel, AttrNumber attnum) {
+  TupleConstr *constr = RelationGetDescr(rel)->constr;
+  for (int i = 0; constr != nullptr && i < constr->num_check; ++i) {
+    if (!constr->check[i].ccvalid)
+      continue; // re-added NOT VALID: not checked again
+    Bitmapset *columns = nullptr;
+    pull_varattnos(static_cast<Node *>(stringToNode(constr->check[i].ccbin)), 1,
+                   &columns);
+    if (bms_is_member(attnum - FirstLowInvalidHeapAttributeNumber, columns))
+      return true;
+  }
+  return false;
+}
 
 int indexes_rebuilt_by_type_change(Relation rel, AttrNumber attnum, Oid new_type,
                                    Oid new_collation) {

@@ -116,11 +116,24 @@ void add_check_or_foreign_key(Target &target, Constraint *con, DdlStep *step) {
     return;
   }
   if (!foreign) {
-    step->alternative =
-        psprintf("SELECT colmig.add_check(%s, %s, %s)", literal(table_name(target)),
-                 literal(constraint_name(target, con, "check", nullptr)),
-                 literal(deparse_table_expression(target.rel, con->raw_expr,
-                                                  EXPR_KIND_CHECK_CONSTRAINT)));
+    struct Check {
+      Relation rel;
+      Node *expr;
+    } check{target.rel, con->raw_expr};
+    const char *expression = text_or_null(
+        [](void *context) {
+          auto *c = static_cast<Check *>(context);
+          return deparse_table_expression(c->rel, c->expr, EXPR_KIND_CHECK_CONSTRAINT);
+        },
+        &check);
+    if (expression == nullptr) { // a column the script adds: not readable yet
+      step->advice = "add the constraint NOT VALID, then VALIDATE CONSTRAINT it in a "
+                     "transaction of its own (it blocks no writes there)";
+      return;
+    }
+    step->alternative = psprintf(
+        "SELECT colmig.add_check(%s, %s, %s)", literal(table_name(target)),
+        literal(constraint_name(target, con, "check", nullptr)), literal(expression));
     return;
   }
   const Oid referenced = RangeVarGetRelid(con->pktable, NoLock, true);

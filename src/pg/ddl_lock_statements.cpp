@@ -20,6 +20,7 @@ void describe_create_trigger(Script &script, CreateTrigStmt *stmt) {
   DdlStep *step = add_step(script, table, "CREATE TRIGGER");
   set_lock(step, ShareRowExclusiveLock);
   step->remark = "catalog only";
+  step->non_owner_privilege = ACL_TRIGGER;
 }
 
 void describe_drop_trigger(Script &script, DropStmt *stmt) {
@@ -50,6 +51,12 @@ void describe_lock(Script &script, LockStmt *stmt) {
       continue;
     DdlStep *step = add_step(script, table, "LOCK TABLE");
     set_lock(step, stmt->mode);
+    // The privileges LockTableAclCheck accepts for the mode.
+    step->non_owner_privilege =
+        stmt->mode == AccessShareLock ? ACL_SELECT
+        : stmt->mode == RowExclusiveLock
+            ? (ACL_INSERT | ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE)
+            : (ACL_UPDATE | ACL_DELETE | ACL_TRUNCATE);
     step->remark = stmt->nowait ? "NOWAIT: fails at once instead of queueing; held until "
                                   "the transaction ends"
                                 : "held until the transaction ends";

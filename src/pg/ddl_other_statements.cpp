@@ -12,6 +12,7 @@ extern "C" {
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_constraint.h"
+#include "catalog/pg_inherits.h"
 #include "commands/defrem.h"
 #include "nodes/makefuncs.h"
 #include "storage/lmgr.h"
@@ -135,8 +136,19 @@ void describe_index(Script &script, IndexStmt *stmt) {
   }
   set_lock(step, ShareLock);
   step->facts.rule = core::DdlRule::blocking_index_build;
-  if (OidIsValid(table.relid))
-    step->alternative = create_index_call(table, stmt);
+  if (!OidIsValid(table.relid))
+    return;
+  struct IndexCall {
+    const Table *table;
+    IndexStmt *stmt;
+  } index_call{&table, stmt};
+  // Null also when the keys name a column the script adds.
+  step->alternative = text_or_null(
+      [](void *context) {
+        auto *i = static_cast<IndexCall *>(context);
+        return create_index_call(*i->table, i->stmt);
+      },
+      &index_call);
 }
 
 void describe_drop(Script &script, DropStmt *stmt) {
@@ -270,8 +282,13 @@ void describe_truncate(Script &script, TruncateStmt *stmt) {
     step->remark = "empties the table";
     // The TRUNCATE privilege lets a role that does not own the table run it.
     step->non_owner_privilege = ACL_TRUNCATE;
+    // Without ONLY, its children are emptied too, and the cascade follows
+    // the keys that refer to them.
     if (OidIsValid(table.relid))
-      named = lappend_oid(named, table.relid);
+      named = list_concat_unique_oid(
+          named, castNode(RangeVar, lfirst(cell))->inh
+                     ? find_all_inheritors(table.relid, NoLock, nullptr)
+                     : list_make1_oid(table.relid));
   }
   if (stmt->behavior != DROP_CASCADE || named == NIL)
     return;

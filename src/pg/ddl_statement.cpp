@@ -5,6 +5,7 @@
 extern "C" {
 #include "access/relation.h"
 #include "access/table.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
@@ -17,6 +18,7 @@ extern "C" {
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/resowner.h"
 #include "utils/syscache.h"
 }
 
@@ -222,6 +224,36 @@ DdlSteps collect(Script &script) {
 }
 
 } // namespace
+
+const char *text_or_null(TextMaker make, void *context) {
+  MemoryContext caller = CurrentMemoryContext;
+  ResourceOwner owner = CurrentResourceOwner;
+  BeginInternalSubTransaction(nullptr);
+  MemoryContextSwitchTo(caller);
+  const char *volatile text = nullptr;
+  PG_TRY();
+  {
+    text = make(context);
+    ReleaseCurrentSubTransaction();
+    MemoryContextSwitchTo(caller);
+    CurrentResourceOwner = owner;
+  }
+  PG_CATCH();
+  {
+    MemoryContextSwitchTo(caller);
+    ErrorData *error = CopyErrorData();
+    FlushErrorState();
+    RollbackAndReleaseCurrentSubTransaction();
+    MemoryContextSwitchTo(caller);
+    CurrentResourceOwner = owner;
+    // A cancel or statement_timeout is the user's: raised again.
+    if (ERRCODE_TO_CATEGORY(error->sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION)
+      ReThrowError(error);
+    text = nullptr;
+  }
+  PG_END_TRY();
+  return text;
+}
 
 const char *qualified_name(Oid relid) {
   char *name = get_rel_name(relid);

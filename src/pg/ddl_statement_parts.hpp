@@ -42,6 +42,12 @@ struct Table {
 // Missing: 42P01 for plan(), Table{InvalidOid} for the guard.
 Table find_table(Script &script, const RangeVar *relation);
 Table table_by_oid(Oid relid);
+// Runs make(context) in a subtransaction of its own: the text it returns,
+// or null when it raised an error (an alternative that names a column the
+// script adds, say): the step keeps its rule, without the text. A cancel
+// or statement_timeout is raised again.
+using TextMaker = const char *(*)(void *context);
+const char *text_or_null(TextMaker make, void *context);
 // "schema"."table" as quote_qualified_identifier writes it; null once gone.
 const char *qualified_name(Oid relid);
 // The table exists, or the script created it (for IF EXISTS).
@@ -72,6 +78,11 @@ TypeChange type_change_rewrites(Relation rel, AttrNumber attnum, Oid new_type,
 // not read and assumes depends on the column).
 int indexes_rebuilt_by_type_change(Relation rel, AttrNumber attnum, Oid new_type,
                                    Oid new_collation);
+// An index's access method (pg_class.relam).
+Oid access_method_of(Oid index);
+// Whether a valid CHECK constraint reads the column: a type change drops
+// and adds it again, and PostgreSQL checks every row.
+bool checks_read_column(Relation rel, AttrNumber attnum);
 // An expression of `rel`'s columns, analysed and deparsed ("(v > 0)").
 const char *deparse_table_expression(Relation rel, Node *raw, ParseExprKind kind);
 // The key list of an index as colmig.create_index() takes it.

@@ -6,10 +6,12 @@
 #include "pg/ddl_statement_parts.hpp"
 
 extern "C" {
+#include "access/htup_details.h"
 #include "access/relation.h"
 #include "catalog/namespace.h"
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
 #include "commands/tablecmds.h"
 #include "nodes/makefuncs.h"
 #include "optimizer/optimizer.h"
@@ -19,6 +21,7 @@ extern "C" {
 #include "utils/lsyscache.h"
 #include "utils/partcache.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 }
 
 namespace colmig::pg::ddl {
@@ -47,6 +50,84 @@ bool bound_proven(Relation parent, Relation partition, PartitionBoundSpec *raw_b
   qual = list_make1(make_ands_explicit(qual));
   qual = map_partition_varattnos(qual, 1, partition, parent);
   return PartConstraintImpliedByRelConstraint(partition, qual);
+}
+
+// Whether `partition` has an index that ATTACH PARTITION can take for the
+// parent's index `parent_index` (the same method, uniqueness, key columns
+// by name and classes), as AttachPartitionEnsureIndexes looks for one. An
+// expression or partial index counts as matched by any of the partition's
+// of the same shape: colmig does not compare expressions.
+bool has_matching_index(Relation parent, Relation partition, Oid parent_index) {
+  HeapTuple wanted = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(parent_index));
+  if (!HeapTupleIsValid(wanted))
+    return true;
+  auto *want = reinterpret_cast<Form_pg_index>(GETSTRUCT(wanted));
+  const bool want_plain = heap_attisnull(wanted, Anum_pg_index_indexprs, nullptr) &&
+                          heap_attisnull(wanted, Anum_pg_index_indpred, nullptr);
+  const Oid want_am = access_method_of(parent_index);
+  bool found = false;
+  List *indexes = RelationGetIndexList(partition);
+  ListCell *cell;
+  foreach (cell, indexes) {
+    HeapTuple tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(cell)));
+    if (!HeapTupleIsValid(tuple))
+      continue;
+    auto *have = reinterpret_cast<Form_pg_index>(GETSTRUCT(tuple));
+    const bool have_plain = heap_attisnull(tuple, Anum_pg_index_indexprs, nullptr) &&
+                            heap_attisnull(tuple, Anum_pg_index_indpred, nullptr);
+    bool same = have->indisunique == want->indisunique &&
+                have->indnatts == want->indnatts &&
+                have->indnkeyatts == want->indnkeyatts && have_plain == want_plain &&
+                access_method_of(have->indexrelid) == want_am;
+    for (int i = 0; same && i < want->indnatts; ++i) {
+      const AttrNumber a = want->indkey.values[i], b = have->indkey.values[i];
+      same = (a == 0) == (b == 0) &&
+             (a == 0 || strcmp(get_attname(RelationGetRelid(parent), a, false),
+                               get_attname(RelationGetRelid(partition), b, false)) == 0);
+    }
+    ReleaseSysCache(tuple);
+    found = found || same;
+  }
+  ReleaseSysCache(wanted);
+  return found;
+}
+
+// The parent's indexes the partition lacks: ATTACH builds each of them on
+// the partition under its ACCESS EXCLUSIVE lock.
+int indexes_to_build(Relation parent, Relation partition) {
+  int missing = 0;
+  List *indexes = RelationGetIndexList(parent);
+  ListCell *cell;
+  foreach (cell, indexes)
+    missing += has_matching_index(parent, partition, lfirst_oid(cell)) ? 0 : 1;
+  return missing;
+}
+
+// The parent's foreign keys the partition has no key of its own for (to
+// the same table, on the same columns by name): ATTACH adds each and
+// validates it, reading every row of the partition, under SHARE ROW
+// EXCLUSIVE on the referenced table. Their referenced tables.
+List *foreign_keys_to_validate(Relation parent, Relation partition) {
+  List *referenced = NIL;
+  List *have = RelationGetFKeyList(partition);
+  ListCell *cell;
+  foreach (cell, RelationGetFKeyList(parent)) {
+    auto *want = static_cast<ForeignKeyCacheInfo *>(lfirst(cell));
+    bool found = false;
+    ListCell *other;
+    foreach (other, have) {
+      auto *key = static_cast<ForeignKeyCacheInfo *>(lfirst(other));
+      bool same = key->confrelid == want->confrelid && key->nkeys == want->nkeys;
+      for (int i = 0; same && i < want->nkeys; ++i)
+        same =
+            strcmp(get_attname(RelationGetRelid(parent), want->conkey[i], false),
+                   get_attname(RelationGetRelid(partition), key->conkey[i], false)) == 0;
+      found = found || same;
+    }
+    if (!found)
+      referenced = list_append_unique_oid(referenced, want->confrelid);
+  }
+  return referenced;
 }
 
 // The default partition of `parent`, whose rows PostgreSQL checks against
@@ -83,6 +164,7 @@ void add_referenced_steps(Script &script, List *constraints) {
                              "foreign key of the new table (the referenced table)");
     set_lock(step, ShareRowExclusiveLock);
     step->remark = "catalog only: the referenced table gets the key's triggers";
+    step->non_owner_privilege = ACL_REFERENCES;
   }
 }
 
@@ -144,17 +226,45 @@ void attach_partition(Target &target, AlterTableCmd *cmd) {
   DdlStep *step = add_step(target.script, partition, "ATTACH PARTITION (the partition)");
   set_lock(step, AccessExclusiveLock);
   bool known = false, proven = false;
+  int indexes = 0;
+  List *keys = NIL;
   if (target.rel != nullptr && target.rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE &&
       ConditionalLockRelationOid(partition.relid, AccessShareLock)) {
     Relation rel = try_relation_open(partition.relid, NoLock);
     if (rel != nullptr) {
       known = true;
       proven = bound_proven(target.rel, rel, part->bound);
+      indexes = indexes_to_build(target.rel, rel);
+      keys = foreign_keys_to_validate(target.rel, rel);
       relation_close(rel, NoLock);
     }
     UnlockRelationOid(partition.relid, AccessShareLock);
   }
-  if (proven) {
+  if (indexes > 0 || keys != NIL) {
+    step->facts.rule = core::DdlRule::validating_constraint;
+    step->facts.scans = true;
+    step->facts.builds_index = indexes > 0;
+    step->remark = psprintf(
+        "%s%s%s%s", proven ? "its CHECK constraints prove the bound, but " : "",
+        indexes > 0 ? psprintf("%d of the partitioned table's indexes %s built on it",
+                               indexes, indexes == 1 ? "is" : "are")
+                    : "",
+        indexes > 0 && keys != NIL ? ", and " : "",
+        keys != NIL ? "the partitioned table's foreign keys are validated on every row"
+                    : "");
+    step->advice = "first build the partitioned table's indexes on the partition with "
+                   "colmig.create_index() and add its foreign keys with "
+                   "colmig.add_foreign_key(), then a CHECK that matches the bound";
+    ListCell *cell;
+    foreach (cell, keys) {
+      DdlStep *referenced =
+          add_step(target.script, table_by_oid(lfirst_oid(cell)),
+                   "ATTACH PARTITION (a foreign key's referenced table)");
+      set_lock(referenced, ShareRowExclusiveLock);
+      referenced->facts.scans = true;
+      referenced->remark = "read while the partition's rows are checked against it";
+    }
+  } else if (proven) {
     step->remark = "a valid CHECK constraint proves every row within the bound: no scan";
   } else {
     step->facts.rule = core::DdlRule::validating_constraint;
