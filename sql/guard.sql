@@ -315,6 +315,17 @@ CREATE TABLE keyed (k int NOT NULL CHECK (k >= 100000 AND k < 200000),
 CREATE UNIQUE INDEX ON keyed (k);
 INSERT INTO keyed SELECT 100000 + g, g FROM generate_series(1, 20000) g;
 ANALYZE keyless, keyed;
+-- Proofs PostgreSQL looks for before it scans: a default partition whose
+-- CHECK excludes the new bound; the leaves of a partitioned partition.
+CREATE TABLE fenced (k int NOT NULL) PARTITION BY RANGE (k);
+CREATE TABLE fenced_default PARTITION OF fenced DEFAULT;
+ALTER TABLE fenced_default ADD CONSTRAINT high CHECK (k >= 1000);
+INSERT INTO fenced SELECT 1000 + g FROM generate_series(1, 20000) g;
+CREATE TABLE nested (id int, k int NOT NULL) PARTITION BY RANGE (k);
+CREATE TABLE nested_leaf PARTITION OF nested FOR VALUES FROM (300) TO (400);
+ALTER TABLE nested_leaf ADD CONSTRAINT within CHECK (k >= 300 AND k < 400);
+INSERT INTO nested SELECT g, 300 + g % 100 FROM generate_series(1, 20000) g;
+ANALYZE fenced_default, nested_leaf;
 CREATE MATERIALIZED VIEW big_view AS SELECT id, v FROM big;
 CREATE UNIQUE INDEX ON big_view (id);
 CREATE TRIGGER big_trigger BEFORE UPDATE ON big
@@ -336,7 +347,10 @@ INSERT INTO linked VALUES
   ('ALTER TABLE parted ATTACH PARTITION loose FOR VALUES FROM (0) TO (100)'),
   ('ALTER TABLE parted ATTACH PARTITION bounded FOR VALUES FROM (100) TO (200)'),
   ('ALTER TABLE keyed_parent ATTACH PARTITION keyless FOR VALUES FROM (0) TO (100000)'),
-  ('ALTER TABLE keyed_parent ATTACH PARTITION keyed FOR VALUES FROM (100000) TO (200000)');
+  ('ALTER TABLE keyed_parent ATTACH PARTITION keyed FOR VALUES FROM (100000) TO (200000)'),
+  ('CREATE TABLE fenced_low PARTITION OF fenced FOR VALUES FROM (0) TO (1000)'),
+  ('CREATE TABLE fenced_far PARTITION OF fenced FOR VALUES FROM (100000) TO (200000)'),
+  ('ALTER TABLE parted ATTACH PARTITION nested FOR VALUES FROM (300) TO (400)');
 SELECT l.ddl, p.step, substring(p.note FROM '^[a-z]+( \[[a-z_]+\])?') AS verdict,
        t.tab, p.lock_mode, o.mode AS lock_taken, p.scans_table, o.scanned
   FROM linked l
@@ -344,6 +358,9 @@ SELECT l.ddl, p.step, substring(p.note FROM '^[a-z]+( \[[a-z_]+\])?') AS verdict
  CROSS JOIN LATERAL (SELECT substring(p.note FROM ' public\.([a-z_]+) \(') AS tab) t
  LEFT JOIN LATERAL lock_taken(l.ddl, t.tab) o ON t.tab IS NOT NULL
  ORDER BY l.ddl, p.step;
+-- (A partitioned table is never scanned itself: its leaf is.)
+SELECT (lock_taken('ALTER TABLE parted ATTACH PARTITION nested FOR VALUES FROM (300) TO (400)',
+                   'nested_leaf')).scanned AS leaf_scanned;
 
 -- 11. Type changes that keep the values but rebuild an index: the plan's
 --     count against the indexes whose files PostgreSQL replaced.
@@ -492,7 +509,7 @@ DROP TABLE big, small, guard_child, guard_ref, corpus CASCADE;
 DROP FUNCTION guard_table(text, int), observe(text), lock_taken(text, text),
   indexes_rebuilt(text), slow_one();
 DROP TABLE parted, loose, bounded, linked, retyped, guard_leaf, guard_mid, keyed_parent,
-  keyless, keyed, guard_par, guard_heir_ref CASCADE;
+  keyless, keyed, guard_par, guard_heir_ref, fenced, nested CASCADE;
 DROP SCHEMA elsewhere;
 DROP ROLE regress_guard_stranger;
 DROP DOMAIN positive_int, any_int;

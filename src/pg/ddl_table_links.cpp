@@ -17,6 +17,7 @@ extern "C" {
 #include "optimizer/optimizer.h"
 #include "parser/parse_utilcmd.h"
 #include "partitioning/partbounds.h"
+#include "partitioning/partdesc.h"
 #include "storage/lmgr.h"
 #include "utils/lsyscache.h"
 #include "utils/partcache.h"
@@ -36,20 +37,69 @@ constexpr const char *kBoundCheckAdvice =
 // Whether the valid constraints of `partition` prove that every row lies
 // within `raw_bound` of `parent` (both open), as ATTACH PARTITION decides
 // whether to skip its scan.
+List *bound_qual(Relation parent, PartitionBoundSpec *raw_bound) {
+  return get_qual_from_partbound(
+      parent, transformPartitionBound(make_parsestate(nullptr), parent, raw_bound));
+}
+
+// Whether the valid constraints of `rel` prove `qual` (of `parent`'s
+// columns). A partitioned `rel` whose own do not is proven when each of its
+// partitions' do, as QueuePartitionConstraintValidation goes down to them;
+// a partition locked by someone else now counts as not proven.
+bool qual_proven(Relation parent, Relation rel, List *qual) {
+  if (PartConstraintImpliedByRelConstraint(rel,
+                                           map_partition_varattnos(qual, 1, rel, parent)))
+    return true;
+  if (rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE)
+    return false;
+  PartitionDesc children = RelationGetPartitionDesc(rel, true);
+  bool proven = true;
+  for (int i = 0; proven && i < children->nparts; ++i) {
+    const Oid child = children->oids[i];
+    if (!ConditionalLockRelationOid(child, AccessShareLock))
+      return false;
+    Relation child_rel = try_relation_open(child, NoLock);
+    proven = child_rel != nullptr && qual_proven(parent, child_rel, qual);
+    if (child_rel != nullptr)
+      relation_close(child_rel, NoLock);
+    UnlockRelationOid(child, AccessShareLock);
+  }
+  return proven;
+}
+
 bool bound_proven(Relation parent, Relation partition, PartitionBoundSpec *raw_bound) {
-  PartitionBoundSpec *bound =
-      transformPartitionBound(make_parsestate(nullptr), parent, raw_bound);
-  List *qual = list_concat(get_qual_from_partbound(parent, bound),
-                           RelationGetPartitionQual(parent));
+  List *qual =
+      list_concat(bound_qual(parent, raw_bound), RelationGetPartitionQual(parent));
   if (qual == NIL)
     return true;
   qual = reinterpret_cast<List *>(
       eval_const_expressions(nullptr, reinterpret_cast<Node *>(qual)));
   qual =
       reinterpret_cast<List *>(canonicalize_qual(reinterpret_cast<Expr *>(qual), true));
-  qual = list_make1(make_ands_explicit(qual));
-  qual = map_partition_varattnos(qual, 1, partition, parent);
-  return PartConstraintImpliedByRelConstraint(partition, qual);
+  return qual_proven(parent, partition, list_make1(make_ands_explicit(qual)));
+}
+
+// Whether the default partition's constraints already exclude the new
+// bound, as check_default_partition_contents asks before its scan. Opens
+// the parent and the default partition only when they are free at once.
+bool default_excludes_bound(Oid parent, Oid fallback, PartitionBoundSpec *raw_bound) {
+  bool excluded = false;
+  if (!ConditionalLockRelationOid(parent, AccessShareLock))
+    return false;
+  Relation parent_rel = try_relation_open(parent, NoLock);
+  if (parent_rel != nullptr && ConditionalLockRelationOid(fallback, AccessShareLock)) {
+    Relation fallback_rel = try_relation_open(fallback, NoLock);
+    if (fallback_rel != nullptr) {
+      List *qual = get_proposed_default_constraint(bound_qual(parent_rel, raw_bound));
+      excluded = qual_proven(parent_rel, fallback_rel, qual);
+      relation_close(fallback_rel, NoLock);
+    }
+    UnlockRelationOid(fallback, AccessShareLock);
+  }
+  if (parent_rel != nullptr)
+    relation_close(parent_rel, NoLock);
+  UnlockRelationOid(parent, AccessShareLock);
+  return excluded;
 }
 
 // Whether `partition` has an index that ATTACH PARTITION can take for the
@@ -132,7 +182,7 @@ List *foreign_keys_to_validate(Relation parent, Relation partition) {
 
 // The default partition of `parent`, whose rows PostgreSQL checks against
 // a new partition's bound under ACCESS EXCLUSIVE (none may fall within it).
-void add_default_partition_step(Script &script, Oid parent) {
+void add_default_partition_step(Script &script, Oid parent, PartitionBoundSpec *bound) {
   const Oid fallback = get_default_partition_oid(parent);
   if (!OidIsValid(fallback))
     return;
@@ -141,6 +191,11 @@ void add_default_partition_step(Script &script, Oid parent) {
     return;
   DdlStep *step = add_step(script, table, "check of the default partition");
   set_lock(step, AccessExclusiveLock);
+  if (bound != nullptr && !bound->is_default &&
+      default_excludes_bound(parent, fallback, bound)) {
+    step->remark = "its CHECK constraints exclude the new bound: no scan";
+    return;
+  }
   step->facts.rule = core::DdlRule::validating_constraint;
   step->facts.scans = true;
   step->remark = "every row of the default partition is read: none may fall within the "
@@ -208,7 +263,7 @@ void describe_create_table(Script &script, CreateStmt *stmt) {
     set_lock(step, partition ? AccessExclusiveLock : ShareUpdateExclusiveLock);
     step->remark = "catalog only";
     if (partition)
-      add_default_partition_step(script, parent.relid);
+      add_default_partition_step(script, parent.relid, stmt->partbound);
   }
   add_referenced_steps(script, all_constraints(stmt));
 }
@@ -275,7 +330,7 @@ void attach_partition(Target &target, AlterTableCmd *cmd) {
                          "look for a constraint that proves the bound: it assumes a scan";
     step->advice = kBoundCheckAdvice;
   }
-  add_default_partition_step(target.script, target.table.relid);
+  add_default_partition_step(target.script, target.table.relid, part->bound);
 }
 
 } // namespace colmig::pg::ddl
