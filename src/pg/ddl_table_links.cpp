@@ -34,9 +34,8 @@ constexpr const char *kBoundCheckAdvice =
     "colmig.add_check() (validated without blocking writes) and its key columns NOT "
     "NULL (colmig.set_not_null()): ATTACH PARTITION then reads no row";
 
-// Whether the valid constraints of `partition` prove that every row lies
-// within `raw_bound` of `parent` (both open), as ATTACH PARTITION decides
-// whether to skip its scan.
+// The constraint a partition bound of `parent` stands for, in the parent's
+// columns (get_qual_from_partbound of the analysed bound).
 List *bound_qual(Relation parent, PartitionBoundSpec *raw_bound) {
   return get_qual_from_partbound(
       parent, transformPartitionBound(make_parsestate(nullptr), parent, raw_bound));
@@ -67,6 +66,9 @@ bool qual_proven(Relation parent, Relation rel, List *qual) {
   return proven;
 }
 
+// Whether the valid constraints of `partition` prove that every row lies
+// within `raw_bound` of `parent` (both open), as ATTACH PARTITION decides
+// whether to skip its scan.
 bool bound_proven(Relation parent, Relation partition, PartitionBoundSpec *raw_bound) {
   List *qual =
       list_concat(bound_qual(parent, raw_bound), RelationGetPartitionQual(parent));
@@ -103,8 +105,10 @@ bool default_excludes_bound(Oid parent, Oid fallback, PartitionBoundSpec *raw_bo
 }
 
 // Whether `partition` has an index that ATTACH PARTITION can take for the
-// parent's index `parent_index` (the same method, uniqueness, key columns
-// by name and classes), as AttachPartitionEnsureIndexes looks for one. An
+// parent's index `parent_index` (the same method, uniqueness and columns by
+// name), as AttachPartitionEnsureIndexes looks for one; colmig does not
+// compare operator classes or collations, so it may call an index matched
+// that PostgreSQL builds again. An
 // expression or partial index counts as matched by any of the partition's
 // of the same shape: colmig does not compare expressions.
 bool has_matching_index(Relation parent, Relation partition, Oid parent_index) {
