@@ -5,7 +5,7 @@
 MODULE_big = colmig
 EXTENSION = colmig
 DATA = src/sql/colmig--0.1.sql src/sql/colmig--0.1--0.2.sql src/sql/colmig--0.2--0.3.sql \
-       src/sql/colmig--0.3--0.4.sql
+       src/sql/colmig--0.3--0.4.sql src/sql/colmig--0.4--0.5.sql
 
 # One line per layer, lowest first (docs/development.md); a directory that
 # does not exist yet adds nothing.

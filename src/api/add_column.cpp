@@ -6,6 +6,7 @@
 #include "core/page_ranges.hpp"
 
 #include "api/catalog_access.hpp"
+#include "api/citus_target.hpp"
 #include "api/new_job.hpp"
 #include "api/validate.hpp"
 #include "catalog/claim.hpp"
@@ -158,7 +159,8 @@ struct Analysis {
   }
 };
 
-Analysis analyse(const Request &request, const api::TargetTable &table) {
+Analysis analyse(const Request &request, const api::TargetTable &table,
+                 bool distributed) {
   // Whether the default is volatile decides the path, and the type check
   // depends on the path: resolve the type leniently first.
   Analysis analysis;
@@ -175,6 +177,7 @@ Analysis analyse(const Request &request, const api::TargetTable &table) {
       analysis.default_value && analysis.default_value->is_volatile;
   plan_request.has_backfill_expr = analysis.backfill.has_value();
   plan_request.not_null = request.not_null;
+  plan_request.distributed = distributed;
   analysis.needs_backfill = core::needs_backfill(plan_request);
   analysis.plan = core::plan_add_column(plan_request);
   if (analysis.needs_backfill) {
@@ -243,7 +246,8 @@ pg::Param optional_text(const std::optional<api::AnalysedExpression> &expr) {
 
 std::int64_t insert_job(const Request &request, const api::TargetTable &table,
                         const Analysis &analysis, Oid owner,
-                        const core::EvaluationSettings &settings) {
+                        const core::EvaluationSettings &settings,
+                        const std::optional<pg::citus::Table> &citus) {
   const api::AnalysedExpression *fill = analysis.fill();
   boost::container::static_vector<std::string, core::kMaxPlanSteps> plan;
   for (const core::Step &step : analysis.plan)
@@ -263,7 +267,8 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
         make_time(($15 / 60)::int % 24, $15 % 60, 0),
         make_time(($16 / 60)::int % 24, $16 % 60, 0), $17,
         $18, 'add_column', $3, $19,
-        pg_catalog.jsonb_build_object('parallel', $20::int, 'compact', $21::bool))
+        pg_catalog.jsonb_build_object('parallel', $20::int, 'compact', $21::bool,
+                                      'citus', $22::text))
 RETURNING job_id)sql",
       {pg::oid_param(table.relid),
        pg::text_param(table.qualified_name),
@@ -286,7 +291,10 @@ RETURNING job_id)sql",
        pg::text_array_param(settings.data(), settings.size()),
        pg::text_array_param(plan.data(), plan.size()),
        pg::int4_param(request.parallel),
-       pg::bool_param(request.compact)});
+       pg::bool_param(request.compact),
+       citus ? pg::text_param(std::string(
+                   citus->kind == pg::citus::TableKind::reference ? "reference" : "hash"))
+             : pg::null_param(TEXTOID)});
   return *pg::get_int64(0, 0);
 }
 
@@ -297,9 +305,12 @@ COLMIG_SQL_FUNCTION(colmig_add_column) {
   check_arguments(request);
   api::TargetTable table = api::check_table(request.relid);
   api::check_column_absent(table, request.column);
+  const std::optional<pg::citus::Table> citus = api::check_citus_table(table);
   // Everything is analysed here, in the caller's session and search_path,
   // and what the worker and the fill trigger run is what was analysed.
-  const Analysis analysis = analyse(request, table);
+  const Analysis analysis = analyse(request, table, citus.has_value());
+  if (citus && analysis.fill())
+    api::check_fill_replicable(*citus, table, *analysis.fill());
   Oid owner = api::table_owner(table.relid);
   const core::EvaluationSettings settings = api::current_settings();
 
@@ -308,11 +319,12 @@ COLMIG_SQL_FUNCTION(colmig_add_column) {
     api::CatalogAccess catalog;
     catalog::require_current_extension();
     check_no_active_job(table, request.column);
-    if (analysis.needs_backfill)
+    // A distributed job's workers are the shard jobs' on their nodes.
+    if (analysis.needs_backfill && !citus)
       request.parallel = workers_to_ask_for(request.parallel);
     if (const api::AnalysedExpression *fill = analysis.fill())
       check_reads_no_column_being_filled(table, fill->tree);
-    job_id = insert_job(request, table, analysis, owner, settings);
+    job_id = insert_job(request, table, analysis, owner, settings, citus);
     for (const auto *expr : {analysis.default_value ? &*analysis.default_value : nullptr,
                              analysis.backfill ? &*analysis.backfill : nullptr})
       if (expr != nullptr)

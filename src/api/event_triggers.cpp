@@ -8,13 +8,15 @@
 //    NOT VALID check that arrives without its job, as when a dump taken
 //    while the job ran is restored (the job itself is never dumped), is
 //    dropped at once: no colmig check stays on a table with no job to
-//    remove it.
+//    remove it. On Citus, the check's copies on shard placements and on
+//    other nodes belong to the coordinator's job (docs/citus.md).
 #include "core/helper_names.hpp"
 
 #include "api/catalog_access.hpp"
 #include "catalog/claim.hpp"
 #include "catalog/dependencies.hpp"
 #include "catalog/live_jobs.hpp"
+#include "pg/citus.hpp"
 #include "pg/guc_scope.hpp"
 
 #include <string>
@@ -71,9 +73,17 @@ SELECT c.conname::text, c.conrelid::int8,
   for (std::uint64_t row = 0; row < pg::result_rows(); ++row)
     candidates.push_back({*pg::get_text(row, 0), static_cast<Oid>(*pg::get_int64(row, 1)),
                           *pg::get_text(row, 2)});
+  const bool citus = pg::citus::installed();
+  const bool coordinator = citus && pg::citus::is_coordinator();
   for (const Candidate &candidate : candidates) {
     const auto job = core::job_of_not_null_check(candidate.check);
     if (!job)
+      continue;
+    // Citus applies the coordinator's check to every shard placement and
+    // to the other nodes' copies of the table: its job lives on the
+    // coordinator, with the distributed table.
+    if (citus && (pg::citus::is_shard(candidate.relid) ||
+                  (!coordinator && pg::citus::table(candidate.relid))))
       continue;
     pg::execute(std::string("SELECT 1 FROM colmig.jobs j WHERE j.job_id = $1 "
                             "AND j.relid = $2 AND ") +

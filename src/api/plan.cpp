@@ -171,6 +171,14 @@ const char *step_description(core::StepKind kind) {
     return "ALTER INDEX ... RENAME to the name asked for";
   case K::drop_index:
     return "DROP INDEX CONCURRENTLY";
+  case K::fill_shards:
+    return "a fill_shard job on the node of each shard placement fills and proves it";
+  case K::release_shards:
+    return "the shard jobs drop their fill triggers; every placement proven filled";
+  case K::attach_fill_trigger:
+    return "the fill trigger on the shard placement";
+  case K::await_release:
+    return "holds the fill trigger until the coordinator has set NOT NULL";
   }
   return "a step";
 }

@@ -23,7 +23,7 @@ constexpr int kJobLockClass = 1668246637;
 bool extension_installed();
 
 // The version of colmig's SQL objects this library reads and writes.
-inline constexpr const char *kSchemaVersion = "0.4";
+inline constexpr const char *kSchemaVersion = "0.5";
 
 // Installed, and at kSchemaVersion: between a package upgrade and ALTER
 // EXTENSION colmig UPDATE the jobs of the older version are left alone,

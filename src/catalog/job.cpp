@@ -20,7 +20,8 @@ SELECT job_id, relid::int8, relation, column_name::text, column_attnum::int8,
        sweep_restarts::int8, cursor_page, end_page, rows_done,
        fill_error_count, settings, operation, target, args::text, plan,
        constraint_oids::int8[], (args ->> 'ref_relid')::int8,
-       coalesce((args ->> 'parallel')::int8, 1), coalesce((args ->> 'compact')::bool, false)
+       coalesce((args ->> 'parallel')::int8, 1), coalesce((args ->> 'compact')::bool, false),
+       args ->> 'citus' IS NOT NULL
   FROM colmig.jobs WHERE job_id = $1)sql";
 
 // The job table's writes are few and fixed: their plans are kept.
@@ -103,6 +104,7 @@ std::optional<Job> load_job(std::int64_t job_id) {
   job.referenced_relid = static_cast<Oid>(pg::get_int64(0, 35).value_or(0));
   job.parallel = int_at(36);
   job.compact = *pg::get_bool(0, 37);
+  job.distributed = *pg::get_bool(0, 38);
   return job;
 }
 
@@ -234,6 +236,13 @@ void record_fill_trigger(std::int64_t job_id, AttrNumber attnum, Oid trigger,
          "WHERE job_id = $1",
          {pg::int8_param(job_id), pg::int4_param(attnum), pg::oid_param(trigger),
           pg::int8_param(trigger_xmin)});
+}
+
+void record_column(std::int64_t job_id, std::optional<AttrNumber> attnum) {
+  update("UPDATE colmig.jobs SET column_attnum = $2, cleanup_needed = true, "
+         "updated_at = now() WHERE job_id = $1",
+         {pg::int8_param(job_id),
+          attnum ? pg::int4_param(*attnum) : pg::null_param(INT4OID)});
 }
 
 void begin_sweep(std::int64_t job_id, const SweepBaseline &baseline,

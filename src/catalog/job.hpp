@@ -60,6 +60,9 @@ struct Job {
   // (pg/row_fill.hpp); jobs made before 0.3 have one and do not.
   int parallel = 1;
   bool compact = false;
+  // A Citus distributed or reference table on the coordinator: fill_shard
+  // jobs on the nodes fill its placements (docs/citus.md).
+  bool distributed = false;
   // The job's own run window in minutes since midnight, or none.
   std::optional<int> window_start_minute;
   std::optional<int> window_end_minute;
@@ -137,6 +140,9 @@ void advance_position(std::int64_t job_id, std::int64_t done);
 // The column as added, and its fill trigger as created.
 void record_fill_trigger(std::int64_t job_id, AttrNumber attnum, Oid trigger,
                          TransactionId trigger_xmin);
+// A distributed add_column: the column as added through Citus. Its shard
+// jobs' triggers are helpers from now on (cleanup cancels those jobs).
+void record_column(std::int64_t job_id, std::optional<AttrNumber> attnum);
 // What the sweep's proof rests on: the relfilenode and the fill trigger's
 // row version at its start. `restart` counts a new start after a rewrite.
 struct SweepBaseline {

@@ -17,6 +17,9 @@ enum class Operation {
   validate_constraint,
   create_index,
   drop_index,
+  // One shard placement's part of a distributed add_column, on the node
+  // that holds it (docs/citus.md): its fill trigger, backfill and proof.
+  fill_shard,
 };
 
 const char *to_string(Operation operation);

@@ -13,10 +13,15 @@ struct AddColumnRequest {
   bool default_is_volatile = false;
   bool has_backfill_expr = false;
   bool not_null = false;
+  // A Citus distributed or reference table: the coordinator adds the
+  // column and sets NOT NULL; fill_shard jobs fill each placement.
+  bool distributed = false;
 };
 Plan plan_add_column(const AddColumnRequest &request);
 // Whether existing rows need a batched backfill at all.
 bool needs_backfill(const AddColumnRequest &request);
+// A fill_shard job: one placement of a distributed add_column.
+Plan plan_fill_shard();
 
 // set_not_null (core/operations/set_not_null.cpp)
 struct SetNotNullFacts {

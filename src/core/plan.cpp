@@ -21,6 +21,10 @@ constexpr NameTable<StepKind, kStepKinds> kStepNames{{
     {StepKind::build_index, "build_index"},
     {StepKind::attach_index, "attach_index"},
     {StepKind::drop_index, "drop_index"},
+    {StepKind::fill_shards, "fill_shards"},
+    {StepKind::release_shards, "release_shards"},
+    {StepKind::attach_fill_trigger, "attach_fill_trigger"},
+    {StepKind::await_release, "await_release"},
 }};
 
 } // namespace
@@ -33,6 +37,14 @@ Step step(StepKind kind) {
     step.lock = LockMode::row_exclusive;
     step.batched = true;
     break;
+  case StepKind::fill_shards:
+    // Here it locks nothing; the shard jobs' batches take ROW EXCLUSIVE on
+    // their placements.
+    step.lock = LockMode::row_exclusive;
+    step.batched = true;
+    break;
+  case StepKind::release_shards:
+  case StepKind::await_release:
   case StepKind::verify:
     step.lock = LockMode::access_share;
     break;

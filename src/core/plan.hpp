@@ -29,9 +29,15 @@ enum class StepKind {
   build_index,             // CREATE INDEX CONCURRENTLY under the job's helper name
   attach_index,            // ALTER INDEX helper RENAME TO the name asked for
   drop_index,              // DROP INDEX CONCURRENTLY
+  // A distributed table (docs/citus.md). On the coordinator:
+  fill_shards,    // a fill_shard job per placement, on its node, until all are filled
+  release_shards, // the shard jobs drop their fill triggers; every placement proven
+  // In a fill_shard job, on the node holding the placement:
+  attach_fill_trigger, // the fill trigger on a column the coordinator added
+  await_release,       // filled and proven; the trigger stays until NOT NULL is set
 };
 
-inline constexpr std::size_t kStepKinds = 15;
+inline constexpr std::size_t kStepKinds = 19;
 
 struct Step {
   StepKind kind;

@@ -2,6 +2,7 @@
 #include "core/retry_ladder.hpp"
 
 #include "guc.hpp"
+#include "pg/citus.hpp"
 #include "pg/spi.hpp"
 #include "pg/transaction.hpp"
 #include "pg/latch.hpp"
@@ -85,6 +86,9 @@ StepResult run_locked_step(const catalog::Job &job, const char *activity,
           return;
         }
         pg::set_local("lock_timeout", timeout.c_str());
+        // And on every node a statement locks through Citus (shards, and
+        // the other nodes' metadata), which the line above does not reach.
+        pg::citus::set_local_lock_timeout_everywhere(timeout.c_str());
         // Not waiting for the WAL flush shortens the time the lock is held.
         // A crash may lose the commit, and with it the phase change in the
         // same transaction: the step simply runs again.

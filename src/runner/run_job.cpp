@@ -18,6 +18,7 @@
 #include "runner/health.hpp"
 #include "runner/job_table.hpp"
 #include "runner/locked_step.hpp"
+#include "runner/shard_fills.hpp"
 #include "runner/statements.hpp"
 #include "runner/steps.hpp"
 
@@ -79,8 +80,33 @@ StepResult run_step(catalog::Job &job, StepKind step, NextStep next) {
     return attach_index(job, next);
   case StepKind::drop_index:
     return drop_index(job, next);
+  case StepKind::fill_shards:
+    return fill_shards(job, next);
+  case StepKind::release_shards:
+    return release_shards(job, next);
+  case StepKind::attach_fill_trigger:
+    return attach_fill_trigger(job, next);
+  case StepKind::await_release:
+    return await_release(job, next);
   }
   return StepResult::stopped;
+}
+
+// A distributed job's helpers are its shard jobs, each of which removes its
+// own fill trigger once cancelled, and the NOT VALID check on every
+// placement, dropped through Citus. A node that cannot be reached leaves
+// the cleanup to be tried again.
+void clean_up_distributed(const catalog::Job &job) {
+  pg::in_transaction("colmig: cancelling shard jobs",
+                     [&] { ask_shards(job, ShardAction::cancel); });
+  run_locked_step(
+      job, "colmig: removing helper objects",
+      [&] {
+        if (pg::lock_relation(job.relid, AccessExclusiveLock))
+          drop_distributed_check(job);
+        catalog::mark_cleaned_up(job.id);
+      },
+      /*allow_when_not_running=*/true);
 }
 
 // Removes the helper objects of a cancelled or failed job: the fill
@@ -90,6 +116,8 @@ StepResult run_step(catalog::Job &job, StepKind step, NextStep next) {
 // CONCURRENTLY left invalid. The column stays, and so does a constraint
 // the job added NOT VALID: it holds for new rows, as asked.
 void clean_up(const catalog::Job &job) {
+  if (job.distributed)
+    return clean_up_distributed(job);
   drop_building_index(job);
   finish_interrupted_drop(job);
   if (!core::has_table_helpers(job.operation)) {

@@ -23,12 +23,18 @@ void complete(catalog::Job &job, NextStep next,
 // runner/steps/column_steps.cpp
 StepResult add_column(catalog::Job &job, NextStep next);
 StepResult add_column_for_backfill(catalog::Job &job, NextStep next);
+StepResult attach_fill_trigger(catalog::Job &job, NextStep next);
 
 // runner/steps/fill_steps.cpp
 StepResult backfill(catalog::Job &job, NextStep next);
 StepResult sweep(catalog::Job &job, NextStep next);
 StepResult verify(catalog::Job &job, NextStep next);
 StepResult drop_fill_trigger(catalog::Job &job, NextStep next);
+
+// runner/steps/shard_steps.cpp
+StepResult fill_shards(catalog::Job &job, NextStep next);
+StepResult release_shards(catalog::Job &job, NextStep next);
+StepResult await_release(catalog::Job &job, NextStep next);
 
 // runner/steps/not_null_steps.cpp
 StepResult add_not_null_check(catalog::Job &job, NextStep next);

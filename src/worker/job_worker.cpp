@@ -5,6 +5,7 @@
 #include "guc.hpp"
 #include "ipc/shared_state.hpp"
 #include "ipc/start.hpp"
+#include "pg/citus.hpp"
 #include "pg/context_allocator.hpp"
 #include "pg/guc_scope.hpp"
 #include "pg/transaction.hpp"
@@ -63,6 +64,8 @@ void job_worker_loop(Oid database, const ipc::WorkerStart &start) {
   // colmig's own statements never resolve names through a user's schema.
   SetConfigOption("search_path", pg::kSafeSearchPath, PGC_SUSET, PGC_S_OVERRIDE);
   pgstat_report_appname("colmig worker");
+  // A fill_shard job works on a Citus shard placement directly.
+  pg::citus::allow_shard_access();
 
   JobIds jobs_seen{pg::ContextAllocator<std::int64_t>(TopMemoryContext)};
   seen = &jobs_seen;

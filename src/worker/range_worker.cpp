@@ -6,6 +6,7 @@
 
 #include "ipc/shared_state.hpp"
 #include "ipc/start.hpp"
+#include "pg/citus.hpp"
 #include "pg/guc_scope.hpp"
 #include "worker/bgworker_main.hpp"
 
@@ -30,6 +31,7 @@ void colmig_range_worker_main(Datum main_arg) {
     SetConfigOption("search_path", colmig::pg::kSafeSearchPath, PGC_SUSET,
                     PGC_S_OVERRIDE);
     pgstat_report_appname("colmig worker");
+    colmig::pg::citus::allow_shard_access();
     colmig::runner::fill_free_ranges(start.job_id);
   });
 }

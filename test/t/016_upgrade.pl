@@ -192,11 +192,11 @@ $node->start;
 
 # The new library's first worker looks at the database and leaves the
 # jobs of the old tables alone.
-ok($node->wait_for_log(qr/extension in this database is version 0\.1, this library needs 0\.4/,
+ok($node->wait_for_log(qr/extension in this database is version 0\.1, this library needs 0\.5/,
 		$log_offset),
 	'the new library sees the old extension and waits');
 my ($rc, $out, $err) = $node->psql('postgres', q{SELECT colmig.add_column('orders', 'early', 'int')});
-like($err, qr/colmig's SQL objects are version 0\.1, but its library is 0\.4/,
+like($err, qr/colmig's SQL objects are version 0\.1, but its library is 0\.5/,
 	'before the update the API refuses to make a job');
 is($node->safe_psql('postgres', $snapshot_sql), $before,
 	'before the update no job has changed');
@@ -207,7 +207,7 @@ $holder = $node->background_psql('postgres');
 $holder->query_safe('SELECT pg_advisory_lock(4242)');
 $node->safe_psql('postgres', 'ALTER EXTENSION colmig UPDATE');
 is($node->safe_psql('postgres', q{SELECT extversion FROM pg_extension WHERE extname = 'colmig'}),
-	'0.4', 'extversion is 0.4 (0.1 -> 0.2 -> 0.3 -> 0.4)');
+	'0.5', 'extversion is 0.5 (0.1 -> 0.2 -> 0.3 -> 0.4 -> 0.5)');
 is($node->safe_psql('postgres', q{SELECT count(*) FROM colmig.jobs WHERE job_id IN (}
 		. join(', ', values %job) . ')'),
 	'5', 'every job is still there');

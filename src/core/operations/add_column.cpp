@@ -9,6 +9,33 @@ bool needs_backfill(const AddColumnRequest &request) {
          (request.has_default && request.default_is_volatile);
 }
 
+namespace {
+
+// The rows live in shard placements on other nodes: each is filled and
+// proven there by a fill_shard job, whose fill trigger stays until the
+// coordinator has set NOT NULL on every placement through Citus.
+Plan plan_distributed_backfill(Plan plan, bool not_null) {
+  plan.push_back(step(StepKind::fill_shards));
+  if (not_null) {
+    plan.push_back(step(StepKind::add_not_null_check));
+    plan.push_back(step(StepKind::validate_not_null_check));
+    plan.push_back(step(StepKind::set_not_null));
+  }
+  plan.push_back(step(StepKind::release_shards));
+  return plan;
+}
+
+} // namespace
+
+Plan plan_fill_shard() {
+  Plan plan;
+  for (StepKind kind :
+       {StepKind::attach_fill_trigger, StepKind::backfill, StepKind::sweep,
+        StepKind::verify, StepKind::await_release, StepKind::drop_fill_trigger})
+    plan.push_back(step(kind));
+  return plan;
+}
+
 Plan plan_add_column(const AddColumnRequest &request) {
   Plan plan;
   if (!needs_backfill(request)) {
@@ -18,6 +45,8 @@ Plan plan_add_column(const AddColumnRequest &request) {
     return plan;
   }
   plan.push_back(step(StepKind::add_column_for_backfill));
+  if (request.distributed)
+    return plan_distributed_backfill(std::move(plan), request.not_null);
   plan.push_back(step(StepKind::backfill));
   plan.push_back(step(StepKind::sweep));
   // Success is proven, not assumed: no rewrite moved rows behind the

@@ -9,6 +9,7 @@
 #include "pg/spi.hpp"
 #include "runner/job_table.hpp"
 #include "runner/locked_step.hpp"
+#include "runner/shard_fills.hpp"
 #include "runner/statements.hpp"
 #include "runner/violations.hpp"
 
@@ -22,6 +23,11 @@ namespace {
 // colmig.check_of_job()): a user's check of the same name is never
 // dropped; ADD CONSTRAINT then fails on it (42710).
 void drop_own_check(const catalog::Job &job) {
+  // Through Citus, which drops it on every placement too.
+  if (job.distributed) {
+    drop_distributed_check(job);
+    return;
+  }
   const Oid relid = job.relid;
   const std::string name = core::not_null_check_name(job.id);
   const char *check = name.c_str();

@@ -1,0 +1,26 @@
+// The coordinator's side of a distributed add_column (docs/citus.md): it
+// asks every node holding a placement of the job's table, through Citus,
+// to run, pause, cancel or release that placement's fill_shard job
+// (colmig.shard_fill() there), and records each answer in
+// colmig.shard_jobs. Runs inside a transaction; what the nodes do commits
+// there at once, whatever this transaction does (each call is idempotent).
+#pragma once
+#include "catalog/job.hpp"
+
+namespace colmig::runner {
+
+// Drops the job's NOT VALID check through Citus (ALTER TABLE ... DROP
+// CONSTRAINT on the coordinator, so on every placement), if it is there and
+// is colmig's. The caller holds the table's lock.
+void drop_distributed_check(const catalog::Job &job);
+
+enum class ShardAction { run, pause, cancel, release };
+
+// Sends `action` to every placement. `run` and `release` raise 55000 when
+// the placements are no longer those the job started with (a shard was
+// moved, split or copied meanwhile), and record a node that cannot be
+// reached, to be asked again; pause and cancel go where the shard jobs
+// are, and raise 55000 unless every node took them.
+void ask_shards(const catalog::Job &job, ShardAction action);
+
+} // namespace colmig::runner

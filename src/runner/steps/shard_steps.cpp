@@ -1,0 +1,128 @@
+// The steps of a distributed add_column (docs/citus.md). On the
+// coordinator, fill_shards and release_shards drive one fill_shard job per
+// shard placement, on the node holding it, and wait for them; on that node,
+// a fill_shard job attaches its fill trigger to the placement, fills and
+// proves it like a local job, then holds its trigger in await_release until
+// the coordinator has set NOT NULL through Citus.
+#include "runner/steps.hpp"
+
+#include "catalog/shard_jobs.hpp"
+#include "pg/latch.hpp"
+#include "pg/spi.hpp"
+#include "pg/transaction.hpp"
+#include "runner/shard_fills.hpp"
+
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace colmig::runner {
+
+namespace {
+
+// How often the coordinator asks the nodes, and a held shard job looks
+// whether it was released.
+constexpr long kShardPollMs = 1000;
+
+// Nothing of the step commits when the job stopped (paused or cancelled)
+// meanwhile; a pause goes on to the shard jobs, a cancel is passed on by
+// the cleanup.
+void pass_on_pause(const catalog::Job &job) {
+  try {
+    pg::in_transaction("colmig: pausing shard jobs", [&] {
+      if (catalog::load_state(job.id) == core::JobState::paused)
+        ask_shards(job, ShardAction::pause);
+    });
+  } catch (const pg::Error &error) {
+    elog(LOG, "colmig: job %ld: %s", static_cast<long>(job.id), error.what());
+  }
+}
+
+// Asks every placement's node to `action` its shard job, until each has
+// reached `phase` (or succeeded, with none), then runs `then` in the same
+// transaction as the last look.
+StepResult await_shards(catalog::Job &job, const char *activity, ShardAction action,
+                        const std::optional<std::string> &phase,
+                        const std::function<void()> &then) {
+  for (;;) {
+    bool stopped = false;
+    bool arrived = false;
+    std::optional<std::string> failure;
+    try {
+      pg::in_transaction(activity, [&] {
+        if (catalog::state_for_step(job.id) != core::JobState::running) {
+          stopped = true;
+          return;
+        }
+        ask_shards(job, action);
+        catalog::sum_shard_rows(job.id);
+        const catalog::ShardSummary summary = catalog::summarise_shards(job.id, phase);
+        // Raised once the answers are committed: colmig.progress_shards
+        // shows every placement as its node last told.
+        failure = summary.failure;
+        if (!failure && summary.placements > 0 && summary.arrived == summary.placements) {
+          then();
+          arrived = true;
+        }
+      });
+    } catch (const catalog::JobStopped &) {
+      stopped = true;
+    }
+    if (failure)
+      pg::raise("55000", "a shard job of colmig job " + std::to_string(job.id) +
+                             " did not finish: " + *failure);
+    if (stopped) {
+      pass_on_pause(job);
+      return StepResult::stopped;
+    }
+    if (arrived)
+      return StepResult::done;
+    pg::wait_for_latch(kShardPollMs);
+  }
+}
+
+} // namespace
+
+StepResult fill_shards(catalog::Job &job, NextStep next) {
+  return await_shards(job, "colmig: fill_shards", ShardAction::run,
+                      std::string(core::to_string(core::StepKind::await_release)),
+                      [&] { complete(job, next); });
+}
+
+StepResult release_shards(catalog::Job &job, NextStep next) {
+  // Each shard job proves its own placement before it drops its trigger
+  // (a nullable column) or found NOT NULL set; the placements are those
+  // filled (ask_shards): together, every row of the table.
+  return await_shards(job, "colmig: release_shards", ShardAction::release, std::nullopt,
+                      [&] {
+                        catalog::set_cleanup_needed(job.id, false);
+                        complete(job, next);
+                      });
+}
+
+StepResult await_release(catalog::Job &job, NextStep next) {
+  for (;;) {
+    bool stopped = false;
+    bool released = false;
+    try {
+      pg::in_transaction("colmig: await_release", [&] {
+        if (catalog::state_for_step(job.id) != core::JobState::running) {
+          stopped = true;
+          return;
+        }
+        released = catalog::shard_released(job.id);
+        if (released)
+          complete(job, next);
+      });
+    } catch (const catalog::JobStopped &) {
+      stopped = true;
+    }
+    if (stopped)
+      return StepResult::stopped;
+    if (released)
+      return StepResult::done;
+    pg::wait_for_latch(kShardPollMs);
+  }
+}
+
+} // namespace colmig::runner
