@@ -116,11 +116,24 @@ Answers run_on_nodes(const Placements &on, const std::string *commands) {
   return answers;
 }
 
+bool lost_node_connection(const Error &error) {
+  if (error.sqlstate().rfind("08", 0) == 0)
+    return true;
+  const std::string message = error.what();
+  return message.rfind("failure on connection marked as essential", 0) == 0 ||
+         message.rfind("connection to the remote node", 0) == 0;
+}
+
 void set_local_lock_timeout_everywhere(const char *value) {
   if (GetConfigOption("citus.propagate_set_commands", true, false) == nullptr)
     return;
-  pg::execute("SET LOCAL citus.propagate_set_commands = 'local'");
-  pg::execute("SET LOCAL lock_timeout = " + pg::quote_literal(value));
+  // Citus passes a SET LOCAL on only inside what it counts as a
+  // multi-statement transaction; a worker's transaction is not one, a DO
+  // block is. What it passed on stays for the rest of the transaction, and
+  // goes to every node it opens a transaction on later.
+  pg::execute("DO $colmig$BEGIN SET LOCAL citus.propagate_set_commands = 'local'; "
+              "SET LOCAL lock_timeout = " +
+              pg::quote_literal(value) + "; END$colmig$");
 }
 
 namespace {

@@ -4,6 +4,7 @@
 // and how to run a command on another node. See docs/citus.md.
 #pragma once
 #include "pg/context_allocator.hpp"
+#include "pg/error.hpp"
 #include "pg/postgres.hpp"
 
 #include <boost/container/vector.hpp>
@@ -67,6 +68,11 @@ using Answers = boost::container::vector<Answer, ContextAllocator<Answer>>;
 // they commit stays committed whatever this transaction does. A node that
 // is down answers with reached = false.
 Answers run_on_nodes(const Placements &on, const std::string *commands);
+
+// Whether `error` says Citus lost its connection to another node (one
+// restarting, or gone since the connection was cached): worth another try.
+// Citus raises some of these without a SQLSTATE of their own (XX000).
+bool lost_node_connection(const Error &error);
 
 // In this transaction, lock_timeout `value` for this node and for every
 // node a statement reaches through Citus (its shard locks): Citus passes

@@ -19,9 +19,11 @@ namespace colmig::runner {
 
 namespace {
 
-// Another session's lock was in the way: worth another try after a pause.
+// Another session's lock was in the way, or (Citus) another node could not
+// be reached: worth another try after a pause.
 bool is_retryable_conflict(const pg::Error &error) {
-  return error.sqlerrcode() == ERRCODE_LOCK_NOT_AVAILABLE ||
+  return pg::citus::lost_node_connection(error) ||
+         error.sqlerrcode() == ERRCODE_LOCK_NOT_AVAILABLE ||
          error.sqlerrcode() == ERRCODE_T_R_DEADLOCK_DETECTED ||
          error.sqlerrcode() == ERRCODE_T_R_SERIALIZATION_FAILURE;
 }
