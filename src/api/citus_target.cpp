@@ -36,6 +36,10 @@ std::optional<pg::citus::Table> check_citus_table(const TargetTable &target) {
   return table;
 }
 
+const char *citus_kind_name(pg::citus::TableKind kind) {
+  return kind == pg::citus::TableKind::reference ? "reference" : "hash";
+}
+
 void check_fill_replicable(const pg::citus::Table &table, const TargetTable &target,
                            const AnalysedExpression &fill) {
   if (table.max_placements <= 1)

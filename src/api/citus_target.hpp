@@ -14,6 +14,9 @@ namespace colmig::api {
 // the other kinds, on a worker node, and for a shard placement itself.
 std::optional<pg::citus::Table> check_citus_table(const TargetTable &table);
 
+// How a job stores the kind in its args ("hash", "reference").
+const char *citus_kind_name(pg::citus::TableKind kind);
+
 // Where every shard has more than one placement (a reference table), each
 // is filled on its own node: the fill must give every placement the same
 // value, so it must be immutable (0A000).

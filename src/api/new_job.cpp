@@ -3,6 +3,7 @@
 #include "core/helper_names.hpp"
 
 #include "api/catalog_access.hpp"
+#include "api/citus_target.hpp"
 #include "api/validate.hpp"
 #include "catalog/claim.hpp"
 #include "catalog/dependencies.hpp"
@@ -155,6 +156,9 @@ void check_constraint_name_free(const TargetTable &table, const std::string &nam
 }
 
 std::int64_t insert_job(const NewJob &job) {
+  // On Citus the job's DDL goes through the coordinator to every placement
+  // (docs/citus.md); the kinds of table colmig cannot work on are refused.
+  const auto citus = check_citus_table(TargetTable{job.relid, job.relation});
   const core::EvaluationSettings settings = current_settings();
   const Oid owner = table_owner(job.relid);
   boost::container::static_vector<std::string, core::kMaxPlanSteps> plan;
@@ -174,7 +178,9 @@ std::int64_t insert_job(const NewJob &job) {
 INSERT INTO colmig.jobs (operation, relid, relation, target, column_name, column_attnum,
                          args, constraint_oids, plan, owner, throttle,
                          window_start, window_end, start_at, settings)
-VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb,
+VALUES ($1, $2, $3, $4, $5, $6,
+        $7::jsonb || CASE WHEN $16::text IS NULL THEN '{}'::jsonb
+                          ELSE pg_catalog.jsonb_build_object('citus', $16::text) END,
         CASE WHEN $8::int8[] = '{}' THEN NULL ELSE $8::oid[] END, $9, $10, $11,
         make_time(($12 / 60)::int % 24, $12 % 60, 0),
         make_time(($13 / 60)::int % 24, $13 % 60, 0), $14, $15)
@@ -191,7 +197,9 @@ RETURNING job_id)sql",
          optional_int4(window_minute(job.options.window_end)),
          job.options.start_at ? pg::timestamptz_param(*job.options.start_at)
                               : pg::null_param(TIMESTAMPTZOID),
-         pg::text_array_param(settings.data(), settings.size())});
+         pg::text_array_param(settings.data(), settings.size()),
+         citus ? pg::text_param(std::string(citus_kind_name(citus->kind)))
+               : pg::null_param(TEXTOID)});
     job_id = *pg::get_int64(0, 0);
     if (job.depends_on != nullptr)
       catalog::record_dependencies(job_id, job.relid, job.depends_on);

@@ -188,6 +188,9 @@ COLMIG_SQL_FUNCTION(colmig_shard_fill) {
   const std::string action = api::text_argument(fcinfo, 2);
   const std::string spec = api::text_argument(fcinfo, 3);
   pg::SpiConnection spi;
+  if (!pg::citus::installed())
+    pg::raise("0A000", "colmig.shard_fill() works on Citus shard placements",
+              "The citus extension is not created in this database.");
   pg::citus::allow_shard_access_here();
   const std::string coordinator = spec_text(spec, "coordinator");
   std::optional<std::int64_t> job_id;

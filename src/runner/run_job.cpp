@@ -116,7 +116,7 @@ void clean_up_distributed(const catalog::Job &job) {
 // CONCURRENTLY left invalid. The column stays, and so does a constraint
 // the job added NOT VALID: it holds for new rows, as asked.
 void clean_up(const catalog::Job &job) {
-  if (job.distributed)
+  if (job.distributed && core::has_table_helpers(job.operation))
     return clean_up_distributed(job);
   drop_building_index(job);
   finish_interrupted_drop(job);

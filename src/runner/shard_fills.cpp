@@ -98,7 +98,9 @@ void drop_distributed_check(const catalog::Job &job) {
     return;
   const std::string quoted = *pg::get_text(0, 0);
   const std::string table = *pg::get_text(0, 1);
-  pg::execute("ALTER TABLE " + table + " DROP CONSTRAINT " + quoted);
+  // IF EXISTS: a node may have lost its copy (a node restored, a check
+  // dropped there by hand); the others still drop theirs.
+  pg::execute("ALTER TABLE " + table + " DROP CONSTRAINT IF EXISTS " + quoted);
 }
 
 void ask_shards(const catalog::Job &job, ShardAction action) {

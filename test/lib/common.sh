@@ -32,6 +32,31 @@ install_dependencies() {
   fi
 }
 
+# Citus, for test/t/018_citus.pl and test/bench/citus_backfill: a test
+# dependency, never part of colmig. Not in Debian 12, so built once from the
+# source kept in ../shared/citus (about two minutes on 2 cores) when it is
+# not installed. Where the source is missing or the build fails, the test
+# that needs it says it was skipped and why.
+install_citus() {
+  local libdir source dir
+  libdir=$(pg_config --pkglibdir)
+  [ -e "$libdir/citus.so" ] && return 0
+  source=${COLMIG_CITUS_SOURCE:-$COLMIG_ROOT/../shared/citus/citus-13.0.5.tar.gz}
+  if [ ! -f "$source" ]; then
+    log "Citus: no $source here, the Citus tests will be skipped"
+    return 0
+  fi
+  install_dependencies liblz4-dev libzstd-dev libcurl4-openssl-dev libkrb5-dev
+  log "building Citus from $source (a test dependency, about two minutes)"
+  dir=$(mktemp -d /tmp/citus-build.XXXXXX)
+  if tar -xzf "$source" -C "$dir" &&
+     (cd "$dir" && ./configure && make -j"$(nproc)" && make install) >"$dir.log" 2>&1; then
+    rm -rf "$dir" "$dir.log"
+  else
+    log "Citus did not build (see $dir.log): the Citus tests will be skipped"
+  fi
+}
+
 build_and_install() {
   log "building and installing colmig"
   make -C "$COLMIG_ROOT" -s -j"$(nproc)" >/dev/null

@@ -67,6 +67,10 @@ sub no_helpers_left {
 $coordinator->safe_psql('postgres', q{
 	CREATE TABLE appended (id int, v int);
 	SELECT create_distributed_table('appended', 'id', 'append');
+	CREATE TABLE ranged (id int, v int);
+	SELECT create_distributed_table('ranged', 'id', 'range');
+	CREATE TABLE local_one (id int PRIMARY KEY, v int);
+	SELECT citus_add_local_table_to_metadata('local_one');
 	CREATE TABLE ref (id int PRIMARY KEY, v int NOT NULL);
 	SELECT create_reference_table('ref');
 	INSERT INTO ref SELECT g, g FROM generate_series(1, 2000) g;});
@@ -75,6 +79,15 @@ distributed_table('orders', 40000, 8);
 is(CitusCluster::sqlstate($coordinator,
 		q{SELECT colmig.add_column('appended', 'c', 'int', backfill_expr => 'v')}),
 	'0A000', 'an append-distributed table is refused (0A000)');
+is(CitusCluster::sqlstate($coordinator,
+		q{SELECT colmig.add_column('ranged', 'c', 'int', backfill_expr => 'v')}),
+	'0A000', 'a range-distributed table is refused (0A000)');
+is(CitusCluster::sqlstate($coordinator,
+		q{SELECT colmig.add_column('local_one', 'c', 'int', backfill_expr => 'v')}),
+	'0A000', 'a Citus local table is refused (0A000)');
+is(CitusCluster::sqlstate($coordinator,
+		q{SELECT colmig.set_not_null('appended', 'v')}),
+	'0A000', 'the other operations refuse those tables too (0A000)');
 is(CitusCluster::sqlstate($worker1,
 		q{SELECT colmig.add_column('orders', 'c', 'int', backfill_expr => 'v')}),
 	'0A000', 'a job on a worker node is refused (0A000)');
@@ -95,7 +108,8 @@ is(CitusCluster::sqlstate($coordinator,
 is($coordinator->safe_psql('postgres', q{SELECT count(*) FROM colmig.jobs}), '0',
 	'no refused call made a job');
 is($coordinator->safe_psql('postgres', q{SELECT count(*) FROM pg_attribute
-	WHERE attrelid IN ('appended'::regclass, 'orders'::regclass, 'ref'::regclass)
+	WHERE attrelid IN ('appended'::regclass, 'ranged'::regclass, 'local_one'::regclass,
+	                   'orders'::regclass, 'ref'::regclass)
 	  AND attname = 'c'}), '0', 'no refused call added a column');
 
 # ---- A derived backfill with NOT NULL under pgbench writes ----------------
@@ -154,9 +168,49 @@ is($coordinator->safe_psql('postgres', qq{SELECT count(*), count(*) FILTER
 	WHERE job_id = $job}), '8|8', 'colmig.progress_shards: every placement succeeded');
 is($coordinator->safe_psql('postgres', qq{SELECT percent FROM colmig.progress
 	WHERE job_id = $job}), '100.0', 'colmig.progress: one row for the job, done');
+is($coordinator->safe_psql('postgres', qq{SELECT p.rows_done = (SELECT sum(s.rows_done)
+	FROM colmig.progress_shards s WHERE s.job_id = p.job_id) AND p.rows_done >= 40000
+	FROM colmig.progress p WHERE p.job_id = $job}), 't',
+	"colmig.progress: the job's rows are the sum of its placements'");
 is(join(',', map { $_->safe_psql('postgres', q{SELECT count(*) FROM colmig.jobs
 	WHERE operation = 'fill_shard' AND state = 'succeeded'}) } $worker1, $worker2),
 	'4,4', 'each worker node filled its own four placements');
+
+# ---- The other operations go through the coordinator to every placement ---
+$coordinator->safe_psql('postgres', q{
+	CREATE TABLE customers (id int PRIMARY KEY);
+	SELECT create_reference_table('customers');
+	INSERT INTO customers SELECT g FROM generate_series(0, 999) g;
+	ALTER TABLE orders ADD COLUMN customer int;
+	UPDATE orders SET customer = v;});
+for my $call (
+	[ 'set_not_null', q{colmig.set_not_null('orders', 'customer')} ],
+	[ 'add_check', q{colmig.add_check('orders', 'c_even', 'c % 2 = 0')} ],
+	[ 'add_foreign_key', q{colmig.add_foreign_key('orders', ARRAY['customer'], 'customers',
+	                                              ARRAY['id'], conname => 'orders_customer_fk')} ],
+	[ 'create_index', q{colmig.create_index('orders', 'orders_customer_idx', 'customer')} ])
+{
+	my ($name, $sql) = @$call;
+	my $id = $coordinator->safe_psql('postgres', "SELECT $sql");
+	# CALL wait_job holds no snapshot, which CREATE INDEX CONCURRENTLY
+	# would wait for.
+	is($coordinator->safe_psql('postgres', "CALL colmig.wait_job($id, '180s')"),
+		'succeeded', "$name on a distributed table succeeds");
+}
+CitusCluster::all_placements_are($coordinator, 'orders',
+	q{SELECT string_agg(regexp_replace(conname, '_[0-9]+$', '') || '=' || convalidated, ','
+	                    ORDER BY conname) FROM pg_constraint WHERE conrelid = '%s'::regclass
+	   AND contype IN ('c', 'f')},
+	'c_even=true,orders_customer_fk=true',
+	'every placement has the check and the foreign key, validated, and no colmig check');
+CitusCluster::all_placements_are($coordinator, 'orders',
+	q{SELECT attnotnull FROM pg_attribute WHERE attrelid = '%s'::regclass AND attname = 'customer'},
+	't', 'set_not_null: NOT NULL on every placement');
+CitusCluster::all_placements_are($coordinator, 'orders',
+	q{SELECT bool_and(i.indisvalid) AND count(*) = 1 FROM pg_index i JOIN pg_class c
+	    ON c.oid = i.indexrelid WHERE i.indrelid = '%s'::regclass
+	   AND c.relname LIKE 'orders_customer_idx%%'},
+	't', 'create_index: a valid index on every placement');
 
 # ---- A reference table: every placement the same ----------------------------
 $job = $coordinator->safe_psql('postgres', q{
@@ -173,6 +227,40 @@ CitusCluster::all_placements_are($coordinator, 'ref',
 	q{SELECT count(*) FROM %s WHERE status IS DISTINCT FROM 'pending'}, '0',
 	'every row of every reference placement is filled');
 no_helpers_left('ref', 'reference table');
+
+# ---- A shard job that fails fails the job; the others are cancelled --------
+distributed_table('breaks', 4000, 4);
+$job = $coordinator->safe_psql('postgres', q{
+	SELECT colmig.add_column('breaks', 'c', 'int', backfill_expr => '100 / (v - 500)')});
+is(final_state($job), 'failed', 'a fill that raises on one placement fails the job');
+like($coordinator->safe_psql('postgres', "SELECT last_error FROM colmig.jobs WHERE job_id = $job"),
+	qr/did not finish: shard \d+ .*division by zero/, "its error is the shard job's");
+for my $worker ($worker1, $worker2) {
+	ok($worker->poll_query_until('postgres', q{SELECT bool_and(state IN ('failed', 'cancelled')
+		AND NOT cleanup_needed) FROM colmig.jobs WHERE operation = 'fill_shard'
+		AND relation LIKE 'public.breaks%'}),
+		'the shard jobs on ' . $worker->name . ' have ended and cleaned up');
+}
+no_helpers_left('breaks', 'after a shard job failed');
+
+# ---- NOT NULL that does not hold: the check goes from every placement ------
+distributed_table('holes', 4000, 4);
+$job = $coordinator->safe_psql('postgres', q{
+	SELECT colmig.add_column('holes', 'c', 'int', backfill_expr => 'nullif(v, 7)',
+	                         not_null => true)});
+is(final_state($job), 'failed', 'NOT NULL over a fill that leaves NULLs fails the job');
+like($coordinator->safe_psql('postgres', "SELECT last_error FROM colmig.jobs WHERE job_id = $job"),
+	qr/still has NULL values/, 'it says NULL values remain');
+$coordinator->poll_query_until('postgres',
+	"SELECT NOT cleanup_needed FROM colmig.jobs WHERE job_id = $job")
+  or diag 'cleanup did not finish';
+for my $worker ($worker1, $worker2) {
+	ok($worker->poll_query_until('postgres', q{SELECT bool_and(state = 'cancelled'
+		AND NOT cleanup_needed) FROM colmig.jobs WHERE operation = 'fill_shard'
+		AND relation LIKE 'public.holes%'}),
+		'its filled shard jobs on ' . $worker->name . ' are cancelled and cleaned up');
+}
+no_helpers_left('holes', 'after NOT NULL failed');
 
 # ---- Slow jobs for the faults: 50 ms between batches of 100 rows ----------
 for my $node (@nodes) {
