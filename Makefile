@@ -29,7 +29,7 @@ SHLIB_LINK = -lstdc++
 TEMP_CONFIG = $(abspath test/colmig.conf)
 REGRESS = setup add_column_errors add_column_fast add_column_backfill expressions identity \
           proof app_writes job_control progress security drop constraints indexes parallel \
-          operation_control guard
+          operation_control guard citus_absent
 REGRESS_OPTS = --temp-instance=$(abspath tmp_check_regress) \
                --temp-config=$(TEMP_CONFIG) --load-extension=colmig
 ISOLATION = lock_retry lock_retry_exhausted row_locks validate_dml index_build_dml fk_referenced_lock \

@@ -143,6 +143,7 @@ std::string status(std::int64_t job_id) {
   pg::execute(
       "SELECT pg_catalog.jsonb_build_object('job_id', j.job_id, 'state', j.state, "
       "'phase', j.phase, 'rows_done', p.rows_done, 'rows_total', j.rows_total, "
+      "'percent', p.percent, "
       "'throttled', j.throttled, 'last_error', j.last_error)::text "
       "FROM colmig.jobs j JOIN colmig.progress p ON p.job_id = j.job_id "
       "WHERE j.job_id = $1",

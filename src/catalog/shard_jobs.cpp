@@ -32,16 +32,18 @@ DO UPDATE SET last_error = excluded.last_error, reached = false)sql",
   }
   pg::execute(R"sql(
 INSERT INTO colmig.shard_jobs AS s (job_id, shardid, nodename, nodeport, shard_job_id,
-                                    state, phase, rows_done, rows_total, throttled,
-                                    last_error, reached, heard_at)
+                                    state, phase, rows_done, rows_total, percent,
+                                    throttled, last_error, reached, heard_at)
 SELECT $1, $2, $3, $4, (a ->> 'job_id')::int8, a ->> 'state', a ->> 'phase',
        coalesce((a ->> 'rows_done')::int8, 0), (a ->> 'rows_total')::int8,
-       a ->> 'throttled', a ->> 'last_error', true, pg_catalog.now()
+       (a ->> 'percent')::numeric, a ->> 'throttled', a ->> 'last_error', true,
+       pg_catalog.now()
   FROM (SELECT $5::jsonb AS a) answer
 ON CONFLICT (job_id, shardid, nodename, nodeport)
 DO UPDATE SET shard_job_id = excluded.shard_job_id, state = excluded.state,
               phase = excluded.phase, rows_done = excluded.rows_done,
-              rows_total = excluded.rows_total, throttled = excluded.throttled,
+              rows_total = excluded.rows_total, percent = excluded.percent,
+              throttled = excluded.throttled,
               last_error = excluded.last_error, reached = true,
               heard_at = excluded.heard_at)sql",
               {pg::int8_param(job_id), pg::int8_param(placement.shardid),

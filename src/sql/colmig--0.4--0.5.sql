@@ -25,6 +25,7 @@ CREATE TABLE colmig.shard_jobs (
     phase         text,
     rows_done     bigint NOT NULL DEFAULT 0,
     rows_total    bigint,
+    percent       numeric,
     throttled     text,
     last_error    text,
     reached       boolean NOT NULL DEFAULT false,
@@ -33,6 +34,14 @@ CREATE TABLE colmig.shard_jobs (
 );
 REVOKE ALL ON colmig.shard_jobs FROM PUBLIC;
 -- Not dumped: the job refills it from the nodes at its next look.
+
+-- How far a placement is: done once filled and proven (its job holds or
+-- has dropped its trigger), else as its node's colmig.progress says.
+CREATE FUNCTION colmig.shard_percent(state text, phase text, node_percent numeric)
+RETURNS numeric LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
+RETURN CASE WHEN state = 'succeeded' OR phase IN ('await_release', 'drop_fill_trigger')
+            THEN 100.0
+            ELSE least(coalesce(node_percent, 0.0), 99.9) END;
 
 -- One row per shard placement of each distributed job the caller may see.
 CREATE VIEW colmig.progress_shards WITH (security_barrier) AS
@@ -44,11 +53,7 @@ SELECT s.job_id,
        s.shard_job_id,
        s.state,
        s.phase,
-       CASE WHEN s.state = 'succeeded' OR s.phase IN ('await_release', 'drop_fill_trigger')
-                THEN 100.0
-            WHEN s.rows_total > 0
-                THEN least(round(100.0 * s.rows_done / s.rows_total, 1), 99.9)
-            ELSE 0.0 END AS percent,
+       colmig.shard_percent(s.state, s.phase, s.percent) AS percent,
        s.rows_done,
        s.rows_total,
        s.throttled,
@@ -92,10 +97,17 @@ SELECT j.job_id,
            WHEN e.phase = 'validate_constraints'
                THEN round(100.0 * j.cursor_page
                           / greatest(1, pg_catalog.cardinality(j.constraint_oids)), 1)
-           -- A distributed job: the rows its shard jobs have filled.
-           WHEN e.phase = 'fill_shards' AND j.rows_total > 0
-               THEN least(round(100.0 * j.rows_done / j.rows_total, 1), 99.9)
-           WHEN e.phase = 'fill_shards' THEN 0.0
+           -- A distributed job: its placements', on average.
+           WHEN e.phase = 'fill_shards'
+               THEN coalesce((SELECT least(round(avg(colmig.shard_percent(s.state, s.phase,
+                                                                          s.percent)), 1),
+                                           99.9)
+                                FROM colmig.shard_jobs s WHERE s.job_id = j.job_id), 0.0)
+           -- ... and every placement filled once it is past that step.
+           WHEN j.args ->> 'citus' IS NOT NULL AND j.operation = 'add_column'
+                AND e.phase IN ('add_not_null_check', 'validate_not_null_check',
+                                'set_not_null', 'release_shards')
+               THEN 100.0
            WHEN j.end_page IS NULL THEN 0.0
            WHEN j.phase = 'backfill' THEN round((100.0 * d.done)::numeric, 1)
            ELSE 100.0

@@ -344,6 +344,13 @@ for my $worker ($worker1, $worker2) {
 		FROM colmig.jobs WHERE operation = 'fill_shard' AND relation LIKE 'public.controlled%'}),
 		'pausing the job pauses its shard jobs on ' . $worker->name);
 }
+# The coordinator's last look before the pause stays in progress_shards.
+is($coordinator->safe_psql('postgres', qq{SELECT percent > 0 AND percent < 100
+	FROM colmig.progress WHERE job_id = $job}), 't',
+	'colmig.progress: a paused distributed job shows how far its placements are');
+is($coordinator->safe_psql('postgres', qq{SELECT count(*) FROM colmig.progress_shards
+	WHERE job_id = $job AND percent BETWEEN 0 AND 100}), '4',
+	'colmig.progress_shards: each placement shows how far it is');
 $coordinator->safe_psql('postgres', "SELECT colmig.resume($job)");
 for my $worker ($worker1, $worker2) {
 	ok($worker->poll_query_until('postgres', q{SELECT bool_and(state = 'running')

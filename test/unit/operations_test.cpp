@@ -31,6 +31,7 @@ std::vector<Plan> every_plan() {
   plans.push_back(plan_validate_constraint());
   plans.push_back(plan_create_index());
   plans.push_back(plan_drop_index());
+  plans.push_back(plan_fill_shard());
   return plans;
 }
 

@@ -28,6 +28,10 @@ constexpr std::array<StepKind, kStepKinds> kAllKinds{
     StepKind::build_index,
     StepKind::attach_index,
     StepKind::drop_index,
+    StepKind::fill_shards,
+    StepKind::release_shards,
+    StepKind::attach_fill_trigger,
+    StepKind::await_release,
 };
 
 AddColumnRequest make_request(bool has_default, bool default_is_volatile,
@@ -243,6 +247,57 @@ TEST(PlanAddColumn, NoStepAppearsTwice) {
 }
 
 // --- next_step -----------------------------------------------------------------
+
+std::vector<StepKind> kinds_of(const Plan &plan) {
+  std::vector<StepKind> out;
+  for (const Step &step : plan)
+    out.push_back(step.kind);
+  return out;
+}
+
+TEST(PlanAddColumnDistributed, ShardJobsFillAndTheCoordinatorSetsNotNull) {
+  AddColumnRequest request = make_request(false, false, true, true);
+  request.distributed = true;
+  EXPECT_EQ(kinds_of(plan_add_column(request)),
+            (std::vector<StepKind>{StepKind::add_column_for_backfill,
+                                   StepKind::fill_shards, StepKind::add_not_null_check,
+                                   StepKind::validate_not_null_check,
+                                   StepKind::set_not_null, StepKind::release_shards}));
+}
+
+TEST(PlanAddColumnDistributed, NullableReleasesTheShardJobsOnceFilled) {
+  AddColumnRequest request = make_request(true, true, false, false);
+  request.distributed = true;
+  EXPECT_EQ(kinds_of(plan_add_column(request)),
+            (std::vector<StepKind>{StepKind::add_column_for_backfill,
+                                   StepKind::fill_shards, StepKind::release_shards}));
+}
+
+TEST(PlanAddColumnDistributed, WithoutBackfillItIsTheFastPathThroughCitus) {
+  AddColumnRequest request = make_request(true, false, false, true);
+  request.distributed = true;
+  EXPECT_EQ(kinds_of(plan_add_column(request)),
+            std::vector<StepKind>{StepKind::add_column});
+}
+
+TEST(PlanAddColumnDistributed, TheCoordinatorRewritesNothingAndWaitsWithoutLocks) {
+  AddColumnRequest request = make_request(false, false, true, true);
+  request.distributed = true;
+  for (const Step &step : plan_add_column(request)) {
+    EXPECT_FALSE(step.rewrites_table);
+    if (step.kind == StepKind::fill_shards || step.kind == StepKind::release_shards) {
+      EXPECT_LT(step.lock, LockMode::share_update_exclusive);
+    }
+  }
+}
+
+TEST(PlanFillShard, FillsProvesThenHoldsItsTriggerUntilReleased) {
+  EXPECT_EQ(kinds_of(plan_fill_shard()),
+            (std::vector<StepKind>{
+                StepKind::attach_fill_trigger, StepKind::backfill, StepKind::sweep,
+                StepKind::verify, StepKind::await_release, StepKind::drop_fill_trigger}));
+  EXPECT_EQ(next_step(plan_fill_shard(), StepKind::verify), StepKind::await_release);
+}
 
 TEST(NextStep, WalksEveryPlanInOrderAndStopsAtTheEnd) {
   for (const auto &request : all_requests()) {
