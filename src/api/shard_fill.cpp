@@ -165,6 +165,11 @@ void act(std::int64_t job_id, const std::string &action) {
     sql = "SELECT colmig.cancel(job_id) FROM colmig.jobs "
           "WHERE job_id = $1 AND state IN ('queued', 'running', 'paused')";
   else if (action == "release") {
+    // A shard job paused with its coordinator's job (pause() in
+    // release_shards) goes on once released.
+    pg::execute("SELECT colmig.resume(job_id) FROM colmig.jobs "
+                "WHERE job_id = $1 AND state = 'paused'",
+                {pg::int8_param(job_id)});
     api::CatalogAccess catalog;
     pg::execute("UPDATE colmig.jobs SET args = args || '{\"released\": true}' "
                 "WHERE job_id = $1 AND NOT args ? 'released'",

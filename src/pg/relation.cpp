@@ -96,13 +96,25 @@ std::string deparse_expression(const std::string &stored) {
   }));
 }
 
-std::string deparse_expression_for(const std::string &stored, Oid relid) {
+namespace {
+
+std::string deparse_over(const std::string &stored, Oid relid, bool show_implicit) {
   const char *text = stored.c_str();
   return std::string(call([&] {
     Node *expr = static_cast<Node *>(stringToNode(text));
     List *context = deparse_context_for(get_rel_name(relid), relid);
-    return ::deparse_expression(expr, context, false, false);
+    return ::deparse_expression(expr, context, false, show_implicit);
   }));
+}
+
+} // namespace
+
+std::string deparse_expression_for(const std::string &stored, Oid relid) {
+  return deparse_over(stored, relid, false);
+}
+
+std::string deparse_expression_exactly(const std::string &stored, Oid relid) {
+  return deparse_over(stored, relid, true);
 }
 
 } // namespace colmig::pg

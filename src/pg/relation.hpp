@@ -43,5 +43,9 @@ std::string deparse_expression(const std::string &stored);
 // The same for an expression over the columns of `relid` (a CHECK, an
 // index expression or predicate): its columns are named as they are now.
 std::string deparse_expression_for(const std::string &stored, Oid relid);
+// The same with every implicit cast written out, for text another node
+// parses back (docs/citus.md): the same functions and operators are chosen
+// there, whatever overloads it has besides.
+std::string deparse_expression_exactly(const std::string &stored, Oid relid);
 
 } // namespace colmig::pg

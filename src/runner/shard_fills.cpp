@@ -28,15 +28,15 @@ const char *to_string(ShardAction action) {
 }
 
 // What a node needs to create the placement's job: the fill expression
-// deparsed under colmig's pinned search_path (so schema-qualified where it
-// must be) with the creator's settings, which the node parses back the same
-// way, and the job's options. `coordinator` tells this cluster's jobs from
+// deparsed with its implicit casts, under colmig's pinned search_path (so
+// schema-qualified where it must be) with the creator's settings, which the node parses
+// back the same way, and the job's options. `coordinator` tells this cluster's jobs from
 // those of another coordinator with the same job ids.
 std::string shard_spec(const catalog::Job &job) {
   std::string fill;
   {
     AsJobOwner owner(job, SearchPath::pinned);
-    fill = pg::deparse_expression_for(*job.fill_node, job.relid);
+    fill = pg::deparse_expression_exactly(*job.fill_node, job.relid);
   }
   pg::execute(
       R"sql(
