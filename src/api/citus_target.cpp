@@ -51,8 +51,8 @@ void check_fill_replicable(const pg::citus::Table &table, const TargetTable &tar
               "Its shards have " + std::to_string(table.max_placements) +
                   " placements each, filled each on its own node: a volatile or "
                   "stable expression would give them different values.",
-              "Use an immutable expression of the row (Citus refuses the same in an "
-              "UPDATE of a reference table).");
+              "Use an immutable expression that reads no column, or UPDATE the "
+              "reference table through the coordinator.");
   // Placements are filled one after the other: a row the application
   // updates in between would be computed from its old version on one and
   // its new version on another (the fill trigger leaves a filled value).

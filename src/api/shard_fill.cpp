@@ -152,33 +152,47 @@ std::string status(std::int64_t job_id) {
 }
 
 // Passes an action of the coordinator's job on to the shard job, when its
-// state allows it (one in any other state is left as it is).
+// state allows it (one in any other state is left as it is). Only a pause
+// the coordinator passed on is undone by it: a shard job paused on its own
+// node stays paused until it is resumed there.
 void act(std::int64_t job_id, const std::string &action) {
-  const char *sql = nullptr;
-  if (action == "run")
-    sql = "SELECT colmig.resume(job_id) FROM colmig.jobs "
-          "WHERE job_id = $1 AND state = 'paused'";
-  else if (action == "pause")
-    sql = "SELECT colmig.pause(job_id) FROM colmig.jobs "
-          "WHERE job_id = $1 AND state IN ('queued', 'running')";
-  else if (action == "cancel")
-    sql = "SELECT colmig.cancel(job_id) FROM colmig.jobs "
-          "WHERE job_id = $1 AND state IN ('queued', 'running', 'paused')";
-  else if (action == "release") {
-    // A shard job paused with its coordinator's job (pause() in
-    // release_shards) goes on once released.
-    pg::execute("SELECT colmig.resume(job_id) FROM colmig.jobs "
-                "WHERE job_id = $1 AND state = 'paused'",
-                {pg::int8_param(job_id)});
+  const auto run = [&](const char *sql, bool as_catalog_owner) {
+    if (!as_catalog_owner) {
+      pg::execute(sql, {pg::int8_param(job_id)});
+      return;
+    }
     api::CatalogAccess catalog;
-    pg::execute("UPDATE colmig.jobs SET args = args || '{\"released\": true}' "
-                "WHERE job_id = $1 AND NOT args ? 'released'",
-                {pg::int8_param(job_id)});
-    return;
-  } else if (action != "status")
-    pg::raise("22023", "shard_fill: unknown action \"" + action + "\"");
-  if (sql != nullptr)
     pg::execute(sql, {pg::int8_param(job_id)});
+  };
+  if (action == "status")
+    return;
+  if (action == "cancel") {
+    run("SELECT colmig.cancel(job_id) FROM colmig.jobs "
+        "WHERE job_id = $1 AND state IN ('queued', 'running', 'paused')",
+        false);
+    return;
+  }
+  if (action == "pause") {
+    run("UPDATE colmig.jobs SET args = args || '{\"paused_by_coordinator\": true}' "
+        "WHERE job_id = $1 AND state IN ('queued', 'running')",
+        true);
+    run("SELECT colmig.pause(job_id) FROM colmig.jobs "
+        "WHERE job_id = $1 AND state IN ('queued', 'running')",
+        false);
+    return;
+  }
+  if (action != "run" && action != "release")
+    pg::raise("22023", "shard_fill: unknown action \"" + action + "\"");
+  run("SELECT colmig.resume(job_id) FROM colmig.jobs WHERE job_id = $1 "
+      "AND state = 'paused' AND args ? 'paused_by_coordinator'",
+      false);
+  run("UPDATE colmig.jobs SET args = args - 'paused_by_coordinator' "
+      "WHERE job_id = $1 AND args ? 'paused_by_coordinator' AND state <> 'paused'",
+      true);
+  if (action == "release")
+    run("UPDATE colmig.jobs SET args = args || '{\"released\": true}' "
+        "WHERE job_id = $1 AND NOT args ? 'released'",
+        true);
 }
 
 } // namespace

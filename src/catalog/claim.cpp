@@ -78,8 +78,9 @@ bool extension_current() {
 bool older_extension_has_work() {
   if (!extension_installed() || installed_version() == kSchemaVersion)
     return false;
-  pg::execute("SELECT EXISTS (SELECT 1 FROM colmig.jobs WHERE state IN ('queued', 'running') "
-              "OR (cleanup_needed AND state IN ('failed', 'cancelled')))");
+  pg::execute(
+      "SELECT EXISTS (SELECT 1 FROM colmig.jobs WHERE state IN ('queued', 'running') "
+      "OR (cleanup_needed AND state IN ('failed', 'cancelled')))");
   return pg::get_bool(0, 0).value_or(false);
 }
 
@@ -106,6 +107,11 @@ SELECT job_id,
                      ELSE extract(epoch FROM start_at) - extract(epoch FROM now()) END,
                 CASE WHEN attempts > 0 AND state = 'running'
                      THEN attempts - extract(epoch FROM now() - updated_at)
+                     ELSE 0 END,
+                -- A job parked while it waits for others (catalog/job.hpp).
+                CASE WHEN state = 'running' AND args ? 'look_again_at'
+                     THEN extract(epoch FROM (args ->> 'look_again_at')::timestamptz)
+                          - extract(epoch FROM pg_catalog.clock_timestamp())
                      ELSE 0 END)::float8,
        -- Whether a run window applies: removing a failed or cancelled
        -- job's helpers waits for none.
@@ -117,6 +123,9 @@ SELECT job_id,
   FROM colmig.jobs
  WHERE state IN ('queued', 'running')
     OR (cleanup_needed AND state IN ('failed', 'cancelled'))
+    -- A distributed job paused while parked: its shard jobs are told.
+    OR (state = 'paused' AND args ? 'citus' AND NOT args ? 'pause_passed_on'
+        AND EXISTS (SELECT 1 FROM colmig.shard_jobs s WHERE s.job_id = jobs.job_id))
  ORDER BY job_id = $1 DESC, attempts, job_id)sql",
               {pg::int8_param(preferred)});
   JobsWithWork jobs{pg::ContextAllocator<JobWithWork>(CurrentMemoryContext)};

@@ -161,6 +161,16 @@ void set_throttled(std::int64_t job_id, const std::optional<std::string> &reason
 // The running job's worker lets it go until its run window opens: that
 // worker did not die with it, so the take-up counts no attempt.
 void leave_until_window(std::int64_t job_id);
+// A step that only waits for others (a distributed job's shard jobs, or
+// their coordinator) gives its worker back: the job stays running and is
+// taken up again after `milliseconds` (the claim holds it back until then),
+// so that waiting jobs never hold every worker from the jobs they wait for.
+void park(std::int64_t job_id, int milliseconds);
+// Whether the job is parked now.
+bool parked(std::int64_t job_id);
+// A paused distributed job's shard jobs have been told to pause (until it
+// is resumed).
+void mark_pause_passed_on(std::int64_t job_id);
 // Records that every step ran.
 void mark_succeeded(std::int64_t job_id);
 void mark_failed(std::int64_t job_id, const std::string &error,

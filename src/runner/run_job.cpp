@@ -103,7 +103,7 @@ void clean_up_distributed(const catalog::Job &job) {
       job, "colmig: removing helper objects",
       [&] {
         if (pg::lock_relation(job.relid, AccessExclusiveLock))
-          drop_distributed_check(job);
+          drop_distributed_check(job, DropAs::worker);
         catalog::mark_cleaned_up(job.id);
       },
       /*allow_when_not_running=*/true);
@@ -270,10 +270,21 @@ void run_job(std::int64_t job_id) {
     if (!run)
       return;
     const catalog::Job &job = run->job();
-    if (job.state == core::JobState::running)
+    if (job.state == core::JobState::running) {
       run->run();
-    else if (job.cleanup_needed && core::is_terminal(job.state))
-      run->clean_up();
+    } else if (job.distributed && job.state == core::JobState::paused) {
+      // Paused while parked (catalog/job.hpp): its shard jobs hear it now.
+      pass_pause_on(job);
+    } else if (job.cleanup_needed && core::is_terminal(job.state)) {
+      // An ended job whose helpers cannot go yet (a Citus node that is
+      // down) stays as it ended; the next worker tries again.
+      try {
+        run->clean_up();
+      } catch (const pg::Error &error) {
+        elog(LOG, "colmig: cleanup of job %ld postponed: %s", static_cast<long>(job_id),
+             error.what());
+      }
+    }
     return;
   } catch (const pg::Error &error) {
     record_failure(job_id, error);

@@ -5,7 +5,9 @@
 #include "catalog/shard_jobs.hpp"
 #include "pg/relation.hpp"
 #include "pg/spi.hpp"
+#include "pg/transaction.hpp"
 #include "runner/as_job_owner.hpp"
+#include "runner/job_table.hpp"
 
 #include <string>
 
@@ -85,7 +87,7 @@ pg::citus::Placements placements_for(const catalog::Job &job, ShardAction action
 
 } // namespace
 
-void drop_distributed_check(const catalog::Job &job) {
+void drop_distributed_check(const catalog::Job &job, DropAs as) {
   const std::string check = core::not_null_check_name(job.id);
   // regclass output under colmig's pinned search_path: quoted, qualified.
   pg::execute(
@@ -100,7 +102,12 @@ void drop_distributed_check(const catalog::Job &job) {
   const std::string table = *pg::get_text(0, 1);
   // IF EXISTS: a node may have lost its copy (a node restored, a check
   // dropped there by hand); the others still drop theirs.
-  pg::execute("ALTER TABLE " + table + " DROP CONSTRAINT IF EXISTS " + quoted);
+  const std::string drop =
+      "ALTER TABLE " + table + " DROP CONSTRAINT IF EXISTS " + quoted;
+  if (as == DropAs::owner)
+    run_as_owner(job, drop);
+  else
+    pg::execute(drop);
 }
 
 void ask_shards(const catalog::Job &job, ShardAction action) {
@@ -133,6 +140,19 @@ void ask_shards(const catalog::Job &job, ShardAction action) {
       catalog::record_shard_error(job.id, placements[i], answer.text);
     else
       catalog::record_shard_answer(job.id, placements[i], answer.reached, answer.text);
+  }
+}
+
+void pass_pause_on(const catalog::Job &job) {
+  try {
+    pg::in_transaction("colmig: pausing shard jobs", [&] {
+      if (catalog::load_state(job.id) != core::JobState::paused)
+        return;
+      ask_shards(job, ShardAction::pause);
+      catalog::mark_pause_passed_on(job.id);
+    });
+  } catch (const pg::Error &error) {
+    elog(LOG, "colmig: job %ld: %s", static_cast<long>(job.id), error.what());
   }
 }
 

@@ -166,9 +166,11 @@ SELECT j.job_id,
  CROSS JOIN LATERAL (
        SELECT coalesce(greatest(
                   least(b.pages_done, j.end_page)::float8 / nullif(j.end_page, 0),
-                  CASE WHEN (j.args ->> 'compact')::boolean
+                  -- (least() passes over a NULL: without an estimate of the
+                  -- rows, e.g. a Citus shard never analysed, pages only.)
+                  CASE WHEN (j.args ->> 'compact')::boolean AND j.rows_total > 0
                        THEN least((j.rows_done + b.range_rows)::float8
-                                  / nullif(j.rows_total, 0), 0.999) END),
+                                  / j.rows_total, 0.999) END),
               0) AS done) d
   LEFT JOIN pg_catalog.pg_locks l
          ON l.locktype = 'advisory' AND l.granted

@@ -212,6 +212,34 @@ CitusCluster::all_placements_are($coordinator, 'orders',
 	   AND c.relname LIKE 'orders_customer_idx%%'},
 	't', 'create_index: a valid index on every placement');
 
+# ---- A table another role owns, with odd names, in its own schema ---------
+# The job's statements run as the owner; Citus gives each role its own
+# connection to a node, so a statement of another role in the same step
+# would wait there for the owner's lock.
+$coordinator->safe_psql('postgres', q{
+	CREATE ROLE shop_owner LOGIN;
+	CREATE SCHEMA "Shop Data" AUTHORIZATION shop_owner;
+	SET ROLE shop_owner;
+	CREATE TABLE "Shop Data"."odd ""Orders""" (id bigint PRIMARY KEY, "Price" int NOT NULL);
+	RESET ROLE;
+	SELECT create_distributed_table('"Shop Data"."odd ""Orders"""', 'id', shard_count => 4);
+	INSERT INTO "Shop Data"."odd ""Orders""" SELECT g, g % 100 FROM generate_series(1, 8000) g;});
+$job = $coordinator->safe_psql('postgres', q{SET ROLE shop_owner;
+	SELECT colmig.add_column('"Shop Data"."odd ""Orders"""', 'Total Due', 'int',
+	                         backfill_expr => '"Price" + 1', not_null => true)});
+is(wait_job($job), 'succeeded', 'a job on a table of another role, with odd names, succeeds');
+is($coordinator->safe_psql('postgres', "SELECT lock_retries FROM colmig.jobs WHERE job_id = $job"),
+	'0', 'its steps never waited for a lock');
+CitusCluster::all_placements_are($coordinator, '"Shop Data"."odd ""Orders"""',
+	q{SELECT count(*) FROM %s WHERE "Total Due" IS DISTINCT FROM "Price" + 1}, '0',
+	'every placement of it is filled');
+CitusCluster::all_placements_are($coordinator, '"Shop Data"."odd ""Orders"""',
+	q{SELECT count(*) FROM pg_constraint WHERE conrelid = '%s'::regclass
+	   AND left(conname, 7) = 'colmig_'}, '0', 'no colmig check left on it');
+is($coordinator->safe_psql('postgres', q{SELECT attnotnull FROM pg_attribute
+	WHERE attrelid = '"Shop Data"."odd ""Orders"""'::regclass AND attname = 'Total Due'}),
+	't', 'NOT NULL is set on it');
+
 # ---- A reference table: every placement the same ----------------------------
 $job = $coordinator->safe_psql('postgres', q{
 	SELECT colmig.add_column('ref', 'status', 'text', backfill_expr => $$'pending'$$,
@@ -261,6 +289,59 @@ for my $worker ($worker1, $worker2) {
 		'its filled shard jobs on ' . $worker->name . ' are cancelled and cleaned up');
 }
 no_helpers_left('holes', 'after NOT NULL failed');
+
+# ---- Jobs that wait for shard jobs do not hold the workers those need -----
+# The coordinator holds a placement of every reference table; with one
+# colmig worker there, three jobs in fill_shards would hold it from their
+# own shard jobs if waiting held a worker.
+$coordinator->safe_psql('postgres', q{ALTER SYSTEM SET colmig.max_workers = 1});
+$coordinator->reload;
+my @waiting;
+for my $n (1 .. 3) {
+	$coordinator->safe_psql('postgres', qq{
+		CREATE TABLE lookup$n (id int PRIMARY KEY, v int NOT NULL);
+		SELECT create_reference_table('lookup$n');
+		INSERT INTO lookup$n SELECT g, g FROM generate_series(1, 3000) g;});
+}
+push @waiting, $coordinator->safe_psql('postgres', qq{
+	SELECT colmig.add_column('lookup$_', 'flag', 'int', backfill_expr => '1',
+	                         not_null => true)}) for 1 .. 3;
+is(join(',', map { wait_job($_) } @waiting), 'succeeded,succeeded,succeeded',
+	'three reference table jobs succeed with one colmig worker on the coordinator');
+CitusCluster::all_placements_are($coordinator, "lookup$_",
+	q{SELECT count(*) FROM %s WHERE flag IS DISTINCT FROM 1}, '0',
+	"lookup$_: every placement filled") for 1 .. 3;
+$coordinator->safe_psql('postgres', q{ALTER SYSTEM RESET colmig.max_workers});
+$coordinator->reload;
+
+# ---- A shard job paused on its own node stays paused ----------------------
+distributed_table('paused_here', 4000, 2);
+for my $node (@nodes) {
+	$node->safe_psql('postgres', q{ALTER SYSTEM SET colmig.batch_pause = '50ms'});
+	$node->reload;
+}
+$job = $coordinator->safe_psql('postgres', q{
+	SELECT colmig.add_column('paused_here', 'c', 'bigint', backfill_expr => 'v * 2',
+	                         batch_size => 50)});
+$worker1->poll_query_until('postgres', q{SELECT count(*) = 1 FROM colmig.jobs
+	WHERE operation = 'fill_shard' AND relation LIKE 'public.paused_here%'
+	  AND state = 'running'}) or die 'no shard job on worker1';
+my $local = $worker1->safe_psql('postgres', q{SELECT job_id FROM colmig.jobs
+	WHERE operation = 'fill_shard' AND relation LIKE 'public.paused_here%'});
+$worker1->safe_psql('postgres', "SELECT colmig.pause($local)");
+my $paused_at = $coordinator->safe_psql('postgres', 'SELECT clock_timestamp()');
+# The coordinator looks about once a second; give it a few looks.
+ok($coordinator->poll_query_until('postgres', qq{SELECT count(*) = 2 FROM colmig.progress_shards
+	WHERE job_id = $job AND heard_at > '$paused_at'::timestamptz + interval '3 seconds'}),
+	'the coordinator went on asking the nodes');
+is($worker1->safe_psql('postgres', "SELECT state FROM colmig.jobs WHERE job_id = $local"),
+	'paused', 'a shard job paused on its node is not resumed by the coordinator');
+$worker1->safe_psql('postgres', "SELECT colmig.resume($local)");
+is(wait_job($job), 'succeeded', 'resumed there, the job goes on and succeeds');
+for my $node (@nodes) {
+	$node->safe_psql('postgres', q{ALTER SYSTEM RESET colmig.batch_pause});
+	$node->reload;
+}
 
 # ---- Slow jobs for the faults: 50 ms between batches of 100 rows ----------
 for my $node (@nodes) {

@@ -25,7 +25,7 @@ namespace {
 void drop_own_check(const catalog::Job &job) {
   // Through Citus, which drops it on every placement too.
   if (job.distributed) {
-    drop_distributed_check(job);
+    drop_distributed_check(job, DropAs::owner);
     return;
   }
   const Oid relid = job.relid;

@@ -7,7 +7,6 @@
 #include "runner/steps.hpp"
 
 #include "catalog/shard_jobs.hpp"
-#include "pg/latch.hpp"
 #include "pg/spi.hpp"
 #include "pg/transaction.hpp"
 #include "runner/shard_fills.hpp"
@@ -21,64 +20,61 @@ namespace colmig::runner {
 namespace {
 
 // How often the coordinator asks the nodes, and a held shard job looks
-// whether it was released.
-constexpr long kShardPollMs = 1000;
+// whether it was released. Between looks the job is parked: it gives its
+// worker back (catalog::park), so that jobs waiting for shard jobs never
+// hold every worker of a node that holds placements too.
+constexpr int kShardPollMs = 1000;
 
 // Nothing of the step commits when the job stopped (paused or cancelled)
 // meanwhile; a pause goes on to the shard jobs, a cancel is passed on by
 // the cleanup.
 void pass_on_pause(const catalog::Job &job) {
-  try {
-    pg::in_transaction("colmig: pausing shard jobs", [&] {
-      if (catalog::load_state(job.id) == core::JobState::paused)
-        ask_shards(job, ShardAction::pause);
-    });
-  } catch (const pg::Error &error) {
-    elog(LOG, "colmig: job %ld: %s", static_cast<long>(job.id), error.what());
-  }
+  bool paused = false;
+  pg::in_transaction("colmig: reading job state", [&] {
+    paused = catalog::load_state(job.id) == core::JobState::paused;
+  });
+  if (paused)
+    pass_pause_on(job);
 }
 
-// Asks every placement's node to `action` its shard job, until each has
-// reached `phase` (or succeeded, with none), then runs `then` in the same
-// transaction as the last look.
+// Asks every placement's node to `action` its shard job; once each has
+// reached `phase` (or succeeded, with none), runs `then` in the same
+// transaction as that look, else parks the job until the next look.
 StepResult await_shards(catalog::Job &job, const char *activity, ShardAction action,
                         const std::optional<std::string> &phase,
                         const std::function<void()> &then) {
-  for (;;) {
-    bool stopped = false;
-    bool arrived = false;
-    std::optional<std::string> failure;
-    try {
-      pg::in_transaction(activity, [&] {
-        if (catalog::state_for_step(job.id) != core::JobState::running) {
-          stopped = true;
-          return;
-        }
-        ask_shards(job, action);
-        catalog::sum_shard_rows(job.id);
-        const catalog::ShardSummary summary = catalog::summarise_shards(job.id, phase);
-        // Raised once the answers are committed: colmig.progress_shards
-        // shows every placement as its node last told.
-        failure = summary.failure;
-        if (!failure && summary.placements > 0 && summary.arrived == summary.placements) {
-          then();
-          arrived = true;
-        }
-      });
-    } catch (const catalog::JobStopped &) {
-      stopped = true;
-    }
-    if (failure)
-      pg::raise("55000", "a shard job of colmig job " + std::to_string(job.id) +
-                             " did not finish: " + *failure);
-    if (stopped) {
-      pass_on_pause(job);
-      return StepResult::stopped;
-    }
-    if (arrived)
-      return StepResult::done;
-    pg::wait_for_latch(kShardPollMs);
+  bool stopped = false;
+  bool arrived = false;
+  std::optional<std::string> failure;
+  try {
+    pg::in_transaction(activity, [&] {
+      if (catalog::state_for_step(job.id) != core::JobState::running) {
+        stopped = true;
+        return;
+      }
+      ask_shards(job, action);
+      catalog::sum_shard_rows(job.id);
+      const catalog::ShardSummary summary = catalog::summarise_shards(job.id, phase);
+      // Raised once the answers are committed: colmig.progress_shards
+      // shows every placement as its node last told.
+      failure = summary.failure;
+      if (!failure && summary.placements > 0 && summary.arrived == summary.placements) {
+        then();
+        arrived = true;
+      } else if (!failure) {
+        catalog::park(job.id, kShardPollMs);
+      }
+    });
+  } catch (const catalog::JobStopped &) {
+    stopped = true;
   }
+  if (failure)
+    pg::raise("55000", "a shard job of colmig job " + std::to_string(job.id) +
+                           " did not finish: " + *failure);
+  if (stopped)
+    pass_on_pause(job);
+  // Parked: the worker lets the job go; it is taken up again when due.
+  return arrived ? StepResult::done : StepResult::stopped;
 }
 
 } // namespace
@@ -101,28 +97,20 @@ StepResult release_shards(catalog::Job &job, NextStep next) {
 }
 
 StepResult await_release(catalog::Job &job, NextStep next) {
-  for (;;) {
-    bool stopped = false;
-    bool released = false;
-    try {
-      pg::in_transaction("colmig: await_release", [&] {
-        if (catalog::state_for_step(job.id) != core::JobState::running) {
-          stopped = true;
-          return;
-        }
-        released = catalog::shard_released(job.id);
-        if (released)
-          complete(job, next);
-      });
-    } catch (const catalog::JobStopped &) {
-      stopped = true;
-    }
-    if (stopped)
-      return StepResult::stopped;
-    if (released)
-      return StepResult::done;
-    pg::wait_for_latch(kShardPollMs);
+  bool released = false;
+  try {
+    pg::in_transaction("colmig: await_release", [&] {
+      if (catalog::state_for_step(job.id) != core::JobState::running)
+        return;
+      released = catalog::shard_released(job.id);
+      if (released)
+        complete(job, next);
+      else
+        catalog::park(job.id, kShardPollMs);
+    });
+  } catch (const catalog::JobStopped &) {
   }
+  return released ? StepResult::done : StepResult::stopped;
 }
 
 } // namespace colmig::runner
