@@ -174,7 +174,8 @@ COLMIG_SQL_FUNCTION(colmig_pause) {
 COLMIG_SQL_FUNCTION(colmig_resume) {
   transition(fcinfo, "resume",
              "UPDATE colmig.jobs SET state = CASE WHEN started_at IS NULL "
-             "THEN 'queued' ELSE 'running' END, args = args - 'pause_passed_on', "
+             "THEN 'queued' ELSE 'running' END, "
+             "args = args - 'pause_passed_on' - 'paused_by_coordinator', "
              "updated_at = now() "
              "WHERE job_id = $1 AND state = 'paused'",
              core::can_resume, true);

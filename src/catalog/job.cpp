@@ -303,20 +303,13 @@ void leave_until_window(std::int64_t job_id) {
          {pg::int8_param(job_id)});
 }
 
-void park(std::int64_t job_id, int milliseconds) {
+void park(std::int64_t job_id, int milliseconds, const std::string &why) {
   update_running(
       "UPDATE colmig.jobs SET args = args || "
       "pg_catalog.jsonb_build_object('look_again_at', "
       "pg_catalog.clock_timestamp() + $2 * interval '1 millisecond'), attempts = 0, "
-      "updated_at = now() WHERE job_id = $1 AND state = 'running'",
-      {pg::int8_param(job_id), pg::int4_param(milliseconds)});
-}
-
-bool parked(std::int64_t job_id) {
-  pg::execute("SELECT state = 'running' AND (args ->> 'look_again_at')::timestamptz > "
-              "pg_catalog.clock_timestamp() FROM colmig.jobs WHERE job_id = $1",
-              {pg::int8_param(job_id)});
-  return pg::result_rows() > 0 && pg::get_bool(0, 0).value_or(false);
+      "throttled = $3, updated_at = now() WHERE job_id = $1 AND state = 'running'",
+      {pg::int8_param(job_id), pg::int4_param(milliseconds), pg::text_param(why)});
 }
 
 void mark_pause_passed_on(std::int64_t job_id) {

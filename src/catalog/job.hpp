@@ -165,9 +165,8 @@ void leave_until_window(std::int64_t job_id);
 // their coordinator) gives its worker back: the job stays running and is
 // taken up again after `milliseconds` (the claim holds it back until then),
 // so that waiting jobs never hold every worker from the jobs they wait for.
-void park(std::int64_t job_id, int milliseconds);
-// Whether the job is parked now.
-bool parked(std::int64_t job_id);
+// `why` shows in colmig.progress.throttled meanwhile.
+void park(std::int64_t job_id, int milliseconds, const std::string &why);
 // A paused distributed job's shard jobs have been told to pause (until it
 // is resumed).
 void mark_pause_passed_on(std::int64_t job_id);

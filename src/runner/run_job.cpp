@@ -172,6 +172,10 @@ public:
       const auto started = std::chrono::steady_clock::now();
       const StepResult result = run_step(job_, step, core::next_step(plan_, step));
       throttle.forget_recorded();
+      if (result == StepResult::parked) {
+        parked_ = true;
+        return;
+      }
       if (result == StepResult::stopped)
         return after_stop();
       // One line a step: when the strong locks were taken is what a DBA
@@ -186,8 +190,11 @@ public:
 
   void clean_up() { runner::clean_up(job_); }
 
+  bool parked() const { return parked_; }
+
 private:
   catalog::Job job_;
+  bool parked_ = false;
   core::Plan plan_;
 
   StepKind current_step() const {
@@ -263,15 +270,16 @@ void clean_up_if_failed(std::int64_t job_id) {
 
 } // namespace
 
-void run_job(std::int64_t job_id) {
+bool run_job(std::int64_t job_id) {
   try {
     std::optional<JobRun> run;
     start(job_id, run);
     if (!run)
-      return;
+      return false;
     const catalog::Job &job = run->job();
     if (job.state == core::JobState::running) {
       run->run();
+      return run->parked();
     } else if (job.distributed && job.state == core::JobState::paused) {
       // Paused while parked (catalog/job.hpp): its shard jobs hear it now.
       pass_pause_on(job);
@@ -285,7 +293,7 @@ void run_job(std::int64_t job_id) {
              error.what());
       }
     }
-    return;
+    return false;
   } catch (const pg::Error &error) {
     record_failure(job_id, error);
   } catch (const std::exception &error) {
@@ -297,6 +305,7 @@ void run_job(std::int64_t job_id) {
     elog(LOG, "colmig: cleanup of job %ld postponed: %s", static_cast<long>(job_id),
          error.what());
   }
+  return false;
 }
 
 } // namespace colmig::runner

@@ -6,6 +6,8 @@
 namespace colmig::runner {
 
 // Never throws: failures end up in the job's state and last_error.
-void run_job(std::int64_t job_id);
+// Returns whether the job is parked (catalog::park): running, waiting for
+// others, to be taken up again when due.
+bool run_job(std::int64_t job_id);
 
 } // namespace colmig::runner

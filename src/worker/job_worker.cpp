@@ -2,7 +2,6 @@
 // other until none is left, then exits. Several may run in one database;
 // the advisory-lock claim keeps them on different jobs.
 #include "catalog/claim.hpp"
-#include "catalog/job.hpp"
 #include "guc.hpp"
 #include "ipc/shared_state.hpp"
 #include "ipc/start.hpp"
@@ -98,14 +97,11 @@ void job_worker_loop(Oid database, const ipc::WorkerStart &start) {
     if (next.more_runnable)
       ipc::request_another_worker();
     MemoryContext previous = MemoryContextSwitchTo(job_context);
-    runner::run_job(job_id);
-    pg::in_transaction("colmig: releasing job", [&] {
-      catalog::release_job(job_id);
-      // A parked job (waiting for others) is this worker's to take up
-      // again, when it is due.
-      if (catalog::parked(job_id))
-        jobs_seen.erase(job_id);
-    });
+    // A parked job (waiting for others) is this worker's to take up
+    // again, when it is due.
+    if (runner::run_job(job_id))
+      jobs_seen.erase(job_id);
+    pg::in_transaction("colmig: releasing job", [&] { catalog::release_job(job_id); });
     MemoryContextSwitchTo(previous);
     MemoryContextReset(job_context);
   }

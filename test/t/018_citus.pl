@@ -419,6 +419,9 @@ $job = $coordinator->safe_psql('postgres', q{
 	SELECT colmig.add_column('controlled', 'c', 'bigint', backfill_expr => 'v * 2',
 	                         batch_size => 100)});
 filling('controlled', $job);
+ok($coordinator->poll_query_until('postgres', qq{SELECT throttled LIKE 'waits for % of 4 shard placements%'
+	FROM colmig.progress WHERE job_id = $job}),
+	'colmig.progress: a job between two looks says what it waits for');
 $coordinator->safe_psql('postgres', "SELECT colmig.pause($job)");
 for my $worker ($worker1, $worker2) {
 	ok($worker->poll_query_until('postgres', q{SELECT bool_and(state = 'paused')
@@ -426,6 +429,7 @@ for my $worker ($worker1, $worker2) {
 		'pausing the job pauses its shard jobs on ' . $worker->name);
 }
 # The coordinator's last look before the pause stays in progress_shards.
+# (Parked between looks, a running job said what it waited for.)
 is($coordinator->safe_psql('postgres', qq{SELECT percent > 0 AND percent < 100
 	FROM colmig.progress WHERE job_id = $job}), 't',
 	'colmig.progress: a paused distributed job shows how far its placements are');
@@ -447,6 +451,32 @@ for my $worker ($worker1, $worker2) {
 		'cancelling it cancels and cleans up its shard jobs on ' . $worker->name);
 }
 no_helpers_left('controlled', 'after cancel');
+
+# ---- Cancelled while the nodes answer its first look ----------------------
+# The nodes commit the shard jobs they are asked to run at once; the
+# coordinator records them even when the job is cancelled meanwhile, and
+# its cleanup cancels them. The look is held up here at its record.
+distributed_table('cancel_early', 4000, 2);
+my $blocker = $coordinator->background_psql('postgres');
+$blocker->query_safe('BEGIN');
+$blocker->query_safe('LOCK colmig.shard_jobs IN EXCLUSIVE MODE');
+$job = $coordinator->safe_psql('postgres', q{
+	SELECT colmig.add_column('cancel_early', 'c', 'bigint', backfill_expr => 'v * 2')});
+$coordinator->poll_query_until('postgres', q{SELECT EXISTS (SELECT 1 FROM pg_locks l
+	JOIN pg_stat_activity a USING (pid) WHERE NOT l.granted
+	  AND l.relation = 'colmig.shard_jobs'::regclass AND a.backend_type = 'colmig worker')})
+  or die 'the first look never reached its record';
+$coordinator->safe_psql('postgres', "SELECT colmig.cancel($job)");
+$blocker->query_safe('COMMIT');
+$blocker->quit;
+is(final_state($job), 'cancelled', 'the job cancelled during its first look is cancelled');
+for my $worker ($worker1, $worker2) {
+	ok($worker->poll_query_until('postgres', q{SELECT count(*) > 0 AND bool_and(state = 'cancelled'
+		AND NOT cleanup_needed) FROM colmig.jobs WHERE operation = 'fill_shard'
+		AND relation LIKE 'public.cancel_early%'}),
+		'the shard jobs that look started on ' . $worker->name . ' are cancelled and cleaned up');
+}
+no_helpers_left('cancel_early', 'cancelled during its first look');
 
 # ---- A lock on a worker's shard: the coordinator's DDL retries ---------------
 for my $node (@nodes) {

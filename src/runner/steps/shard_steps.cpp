@@ -46,35 +46,49 @@ StepResult await_shards(catalog::Job &job, const char *activity, ShardAction act
   bool stopped = false;
   bool arrived = false;
   std::optional<std::string> failure;
-  try {
-    pg::in_transaction(activity, [&] {
-      if (catalog::state_for_step(job.id) != core::JobState::running) {
-        stopped = true;
-        return;
-      }
-      ask_shards(job, action);
-      catalog::sum_shard_rows(job.id);
-      const catalog::ShardSummary summary = catalog::summarise_shards(job.id, phase);
-      // Raised once the answers are committed: colmig.progress_shards
-      // shows every placement as its node last told.
-      failure = summary.failure;
-      if (!failure && summary.placements > 0 && summary.arrived == summary.placements) {
-        then();
-        arrived = true;
-      } else if (!failure) {
-        catalog::park(job.id, kShardPollMs);
-      }
-    });
-  } catch (const catalog::JobStopped &) {
-    stopped = true;
+  // The nodes commit what they are asked at once: their answers are
+  // committed here in a transaction of their own, which a pause or cancel
+  // meanwhile cannot roll back, so that the cleanup finds every shard job.
+  pg::in_transaction(activity, [&] {
+    if (catalog::state_for_step(job.id) != core::JobState::running) {
+      stopped = true;
+      return;
+    }
+    ask_shards(job, action);
+    catalog::sum_shard_rows(job.id);
+  });
+  if (!stopped) {
+    try {
+      pg::in_transaction(activity, [&] {
+        const catalog::ShardSummary summary = catalog::summarise_shards(job.id, phase);
+        // Raised after this commits: colmig.progress_shards shows every
+        // placement as its node last told.
+        failure = summary.failure;
+        if (failure)
+          return;
+        if (summary.placements > 0 && summary.arrived == summary.placements) {
+          then();
+          arrived = true;
+          return;
+        }
+        catalog::park(job.id, kShardPollMs,
+                      "waits for " +
+                          std::to_string(summary.placements - summary.arrived) + " of " +
+                          std::to_string(summary.placements) +
+                          " shard placements (colmig.progress_shards)");
+      });
+    } catch (const catalog::JobStopped &) {
+      stopped = true;
+    }
   }
   if (failure)
     pg::raise("55000", "a shard job of colmig job " + std::to_string(job.id) +
                            " did not finish: " + *failure);
   if (stopped)
     pass_on_pause(job);
-  // Parked: the worker lets the job go; it is taken up again when due.
-  return arrived ? StepResult::done : StepResult::stopped;
+  if (arrived)
+    return StepResult::done;
+  return stopped ? StepResult::stopped : StepResult::parked;
 }
 
 } // namespace
@@ -98,19 +112,26 @@ StepResult release_shards(catalog::Job &job, NextStep next) {
 
 StepResult await_release(catalog::Job &job, NextStep next) {
   bool released = false;
+  bool stopped = false;
   try {
     pg::in_transaction("colmig: await_release", [&] {
-      if (catalog::state_for_step(job.id) != core::JobState::running)
+      if (catalog::state_for_step(job.id) != core::JobState::running) {
+        stopped = true;
         return;
+      }
       released = catalog::shard_released(job.id);
       if (released)
         complete(job, next);
       else
-        catalog::park(job.id, kShardPollMs);
+        catalog::park(job.id, kShardPollMs,
+                      "filled: waits for the coordinator to set NOT NULL");
     });
   } catch (const catalog::JobStopped &) {
+    stopped = true;
   }
-  return released ? StepResult::done : StepResult::stopped;
+  if (released)
+    return StepResult::done;
+  return stopped ? StepResult::stopped : StepResult::parked;
 }
 
 } // namespace colmig::runner
