@@ -126,7 +126,9 @@ ok( $node->poll_query_until('postgres', qq{
 	'once the load is gone, throttled says so');
 my @busy = finish_job($job, 'busy', $offset);
 cmp_ok(rested(@busy), '>', 0, 'under load a batch rests inside its statement');
-cmp_ok(median_rows(@busy) * 2, '<', median_rows(@quiet),
+# The batches that ran under load (they rested): the job goes on at full
+# size once the load is gone, and how many batches that leaves is timing.
+cmp_ok(median_rows(grep { $_->[1] > 0 } @busy) * 2, '<', median_rows(@quiet),
 	'under load batches are smaller than on a quiet database');
 like(slurp_file($node->logfile, $offset),
 	qr/colmig: job $job paces itself: load: [\d.]+ sessions? in a transaction/,
