@@ -200,7 +200,7 @@ void act(std::int64_t job_id, const std::string &action) {
 COLMIG_SQL_FUNCTION(colmig_shard_fill) {
   for (int i = 0; i < 4; ++i)
     api::require_argument(fcinfo, i, "coordinator_job, shardid, action and spec");
-  if (!superuser())
+  if (!pg::call([] { return superuser(); }))
     pg::raise("42501", "only a superuser may call colmig.shard_fill()", {},
               "The coordinator's colmig worker calls it on each node.");
   const std::int64_t coordinator_job = PG_GETARG_INT64(0);

@@ -125,7 +125,9 @@ bool lost_node_connection(const Error &error) {
 }
 
 void set_local_lock_timeout_everywhere(const char *value) {
-  if (GetConfigOption("citus.propagate_set_commands", true, false) == nullptr)
+  if (pg::call([] {
+        return GetConfigOption("citus.propagate_set_commands", true, false);
+      }) == nullptr)
     return;
   // Citus passes a SET LOCAL on only inside what it counts as a
   // multi-statement transaction; a worker's transaction is not one, a DO
