@@ -5,6 +5,7 @@
 \set VERBOSITY sqlstate
 SELECT colmig.shard_fill(1, 102008, 'status', '{"coordinator": "x"}');
 SELECT colmig.shard_fill(NULL, 102008, 'run', '{}');
+SELECT colmig.shard_fill(1, 102008, 'drop', '{}');
 CREATE ROLE colmig_shard_caller;
 SET ROLE colmig_shard_caller;
 SELECT colmig.shard_fill(1, 102008, 'run', '{}');

@@ -181,8 +181,7 @@ void act(std::int64_t job_id, const std::string &action) {
         false);
     return;
   }
-  if (action != "run" && action != "release")
-    pg::raise("22023", "shard_fill: unknown action \"" + action + "\"");
+  // run or release (shard_fill() checked the action).
   run("SELECT colmig.resume(job_id) FROM colmig.jobs WHERE job_id = $1 "
       "AND state = 'paused' AND args ? 'paused_by_coordinator'",
       false);
@@ -207,6 +206,10 @@ COLMIG_SQL_FUNCTION(colmig_shard_fill) {
   const std::int64_t shardid = PG_GETARG_INT64(1);
   const std::string action = api::text_argument(fcinfo, 2);
   const std::string spec = api::text_argument(fcinfo, 3);
+  if (action != "run" && action != "pause" && action != "cancel" && action != "release" &&
+      action != "status")
+    pg::raise("22023", "colmig.shard_fill(): unknown action \"" + action + "\"", {},
+              "The action is one of run, pause, cancel, release, status.");
   pg::SpiConnection spi;
   if (!pg::citus::installed())
     pg::raise("0A000", "colmig.shard_fill() works on Citus shard placements",
